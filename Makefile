@@ -1,0 +1,24 @@
+# Two commands do all set-up on a fresh clone: `make demo` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmbyol-installed
+
+.PHONY: demo test install clean
+
+install: $(STAMP)
+
+# Re-installs only when the dependency list changes.
+$(STAMP): setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q 'setuptools<80' wheel
+	$(PY) -m pip install -q -e '.[tests]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) tools/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf $(VENV) work_dirs *.egg-info

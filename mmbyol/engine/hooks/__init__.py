@@ -1,0 +1,3 @@
+from .byol_momentum_hook import BYOLMomentumHook
+
+__all__ = ['BYOLMomentumHook']

@@ -1,0 +1,3 @@
+from .byol_constructor import BYOLOptimWrapperConstructor
+
+__all__ = ['BYOLOptimWrapperConstructor']

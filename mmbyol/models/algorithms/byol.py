@@ -1,0 +1,158 @@
+import copy
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.structures import DataSample
+
+from mmbyol.functional import copy_buffers_, ema_update_
+from mmbyol.registry import MODELS
+
+
+def _build(cfg: Union[dict, nn.Module]) -> nn.Module:
+    # Built with mmbyol's registry, which falls back to MMPretrain's: the
+    # base class would use MMPretrain's and miss mmbyol's modules.
+    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+
+def pool_features(feats: Union[torch.Tensor, Sequence[torch.Tensor]]
+                  ) -> torch.Tensor:
+    """A backbone's last output as ``(N, C)``: 4-D maps are average-pooled."""
+    x = feats[-1] if isinstance(feats, (tuple, list)) else feats
+    return x.mean(dim=(2, 3)) if x.dim() == 4 else x.flatten(1)
+
+
+@MODELS.register_module()
+class BYOL(BaseSelfSupervisor):
+    r"""Bootstrap Your Own Latent (Grill et al., 2020).
+
+    The online network is ``backbone`` (:math:`f_\theta`), ``neck``
+    (projector :math:`g_\theta`) and ``head.predictor`` (:math:`q_\theta`).
+    The target network ``target_backbone`` + ``target_neck``
+    (:math:`f_\xi, g_\xi`) starts as an exact copy of the online encoder and
+    projector, has ``requires_grad=False`` (so no optimizer built by mmbyol
+    holds it) and moves only through :meth:`update_target`, which
+    :class:`BYOLMomentumHook` calls once after every optimizer step.
+    :meth:`loss` has no side effects.
+
+    Args:
+        backbone (dict): encoder config, any MMPretrain backbone.
+        neck (dict): projector config, usually :class:`BYOLNeck`.
+        head (dict): :class:`LatentPredictHead` config (predictor + loss).
+        pretrained (str, optional): checkpoint to initialise from.
+        data_preprocessor (dict, optional): defaults to MMPretrain's
+            ``SelfSupDataPreprocessor``.
+        init_cfg (dict, optional): MMEngine initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        data_preprocessor = data_preprocessor or dict(
+            type='SelfSupDataPreprocessor')
+        super().__init__(
+            backbone=_build(backbone),
+            neck=_build(neck),
+            head=_build(head),
+            pretrained=pretrained,
+            data_preprocessor=_build(data_preprocessor),
+            init_cfg=init_cfg)
+        self.target_backbone = copy.deepcopy(self.backbone)
+        self.target_neck = copy.deepcopy(self.neck)
+        for module in (self.target_backbone, self.target_neck):
+            module.requires_grad_(False)
+
+    # ----------------------------------------------------------- the target
+    @torch.no_grad()
+    def update_target(self, tau: float) -> None:
+        r"""One EMA step :math:`\xi \leftarrow \tau\xi + (1-\tau)\theta`.
+
+        Parameters move by the EMA; buffers (BatchNorm statistics) are
+        copied.  ``tau`` is a host float, so this never synchronises.
+        """
+        online = (self.backbone, self.neck)
+        target = (self.target_backbone, self.target_neck)
+        ema_update_([p for m in target for p in m.parameters()],
+                    [p for m in online for p in m.parameters()], tau)
+        copy_buffers_([b for m in target for b in m.buffers()],
+                      [b for m in online for b in m.buffers()])
+
+    @torch.no_grad()
+    def sync_target(self) -> None:
+        """Make the target an exact copy of the online encoder/projector."""
+        self.update_target(0.0)
+
+    def init_weights(self) -> None:
+        """Initialise the online network, then copy it into the target.
+
+        The Runner calls this before loading a checkpoint, so a resumed
+        target is not overwritten.
+        """
+        super().init_weights()
+        self.sync_target()
+
+    # ------------------------------------------------------------ forwards
+    def forward(self,
+                inputs: Union[torch.Tensor, List[torch.Tensor]],
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        """``'loss'``: loss dict; ``'tensor'``: backbone feature maps;
+        ``'predict'``: data samples carrying pooled online features."""
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: Optional[List[DataSample]] = None,
+             **kwargs) -> Dict[str, torch.Tensor]:
+        r"""The symmetric BYOL loss of two views.
+
+        :math:`\mathcal{L} = \ell(q(z_1), z'_2) + \ell(q(z_2), z'_1)`, each
+        term a batch mean of :math:`2 - 2\cos`.  Each view goes through the
+        networks on its own (per-view BatchNorm statistics).
+
+        Returns:
+            dict: ``loss`` (the total, which MMEngine optimises) and the two
+            terms, detached, under names without "loss" so that MMEngine's
+            ``parse_losses`` logs them without adding them again.
+        """
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError('BYOL.loss expects a list of two views, got '
+                             f'{type(inputs).__name__} of '
+                             f'{len(inputs) if isinstance(inputs, (list, tuple)) else "?"}'
+                             ' items; use MultiView(num_views=2) in the '
+                             'pipeline')
+        view1, view2 = inputs
+        z1 = self.neck(self.backbone(view1))
+        z2 = self.neck(self.backbone(view2))
+        with torch.no_grad():
+            t1 = self.target_neck(self.target_backbone(view1))
+            t2 = self.target_neck(self.target_backbone(view2))
+        term12 = self.head.loss(z1, t2)
+        term21 = self.head.loss(z2, t1)
+        return dict(
+            loss=term12 + term21,
+            pred1_target2=term12.detach(),
+            pred2_target1=term21.detach())
+
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                **kwargs) -> List[DataSample]:
+        """Pooled online-encoder features, one ``DataSample.feature`` each.
+
+        A list of views (the training pipeline) uses the first view.
+        """
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]
+        feats = pool_features(self.backbone(inputs))
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(feats.shape[0])]
+        for sample, feat in zip(data_samples, feats):
+            sample.set_field(feat, 'feature', field_type='metainfo')
+        return data_samples

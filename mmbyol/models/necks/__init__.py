@@ -1,0 +1,3 @@
+from .byol_neck import BYOLNeck
+
+__all__ = ['BYOLNeck']
