@@ -1,0 +1,3 @@
+from .knn import knn_classify, topk_accuracy
+
+__all__ = ['knn_classify', 'topk_accuracy']
