@@ -1,0 +1,31 @@
+# Runtime shared by every mmbyol config.
+default_scope = 'mmbyol'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    # progress, losses, tau, lr and the ETA every `interval` iterations
+    logger=dict(type='LoggerHook', interval=10),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+# BYOL's target network: xi <- tau * xi + (1 - tau) * theta after every
+# optimizer step, tau from 0.996 to 1 on a cosine schedule (paper, Sec. 3.2).
+custom_hooks = [dict(type='BYOLMomentumHook', base_tau=0.996, end_tau=1.0)]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+log_processor = dict(window_size=10)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=None, deterministic=False)
