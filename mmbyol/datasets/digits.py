@@ -43,7 +43,7 @@ class DigitsDataset(BaseDataset):
         self.seed = seed
         super().__init__(ann_file='', **kwargs)
 
-    def _indices(self, labels: np.ndarray) -> np.ndarray:
+    def _split_indices(self, labels: np.ndarray) -> np.ndarray:
         if self.split == 'all':
             return np.arange(len(labels))
         rng = np.random.default_rng(self.seed)
@@ -70,5 +70,5 @@ class DigitsDataset(BaseDataset):
         return [
             dict(img=np.ascontiguousarray(images[i]),
                  gt_label=int(digits.target[i]))
-            for i in self._indices(digits.target)
+            for i in self._split_indices(digits.target)
         ]
