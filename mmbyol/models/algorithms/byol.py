@@ -3,9 +3,11 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
+from mmbyol.evaluation.health import projection_std
 from mmbyol.functional import copy_buffers_, ema_update_
 from mmbyol.registry import MODELS
 
@@ -41,6 +43,11 @@ class BYOL(BaseSelfSupervisor):
         neck (dict): projector config, usually :class:`BYOLNeck`.
         head (dict): :class:`LatentPredictHead` config (predictor + loss).
         pretrained (str, optional): checkpoint to initialise from.
+        linear_probe (dict, optional): ``dict(num_classes=C)`` adds
+            DeepMind's online linear probe: a linear classifier on the
+            detached pooled features of view 1, trained by its own
+            cross-entropy ``loss_probe`` that never reaches the encoder. It
+            runs only on batches whose data samples carry ``gt_label``.
         data_preprocessor (dict, optional): defaults to MMPretrain's
             ``SelfSupDataPreprocessor``.
         init_cfg (dict, optional): MMEngine initialisation config.
@@ -50,6 +57,7 @@ class BYOL(BaseSelfSupervisor):
                  backbone: dict,
                  neck: dict,
                  head: dict,
+                 linear_probe: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -66,6 +74,10 @@ class BYOL(BaseSelfSupervisor):
         self.target_neck = copy.deepcopy(self.neck)
         for module in (self.target_backbone, self.target_neck):
             module.requires_grad_(False)
+        self.probe = None
+        if linear_probe is not None:
+            self.probe = nn.Linear(self.neck.in_channels,
+                                   linear_probe['num_classes'])
 
     # ----------------------------------------------------------- the target
     @torch.no_grad()
@@ -128,17 +140,37 @@ class BYOL(BaseSelfSupervisor):
                              ' items; use MultiView(num_views=2) in the '
                              'pipeline')
         view1, view2 = inputs
-        z1 = self.neck(self.backbone(view1))
+        feats1 = self.backbone(view1)
+        z1 = self.neck(feats1)
         z2 = self.neck(self.backbone(view2))
         with torch.no_grad():
             t1 = self.target_neck(self.target_backbone(view1))
             t2 = self.target_neck(self.target_backbone(view2))
         term12 = self.head.loss(z1, t2)
         term21 = self.head.loss(z2, t1)
-        return dict(
-            loss=term12 + term21,
+        total = term12 + term21
+        losses = dict(
+            loss=total,
             pred1_target2=term12.detach(),
-            pred2_target1=term21.detach())
+            pred2_target1=term21.detach(),
+            # collapse monitor: ~1/sqrt(d) when healthy, 0 when collapsed
+            proj_std=projection_std(z1),
+            # mean cos(q(z), z') = 1 - (2 - 2cos) / 2, from the two terms
+            pred_target_cos=1 - total.detach() / 4)
+        if self.probe is not None:
+            losses.update(self._probe_losses(feats1, data_samples))
+        return losses
+
+    def _probe_losses(self, feats, data_samples) -> Dict[str, torch.Tensor]:
+        """The online linear probe on stop-gradient features (if labelled)."""
+        if not data_samples or 'gt_label' not in data_samples[0]:
+            return {}
+        labels = torch.cat([s.gt_label for s in data_samples]).to(
+            self.probe.weight.device)
+        logits = self.probe(pool_features(feats).detach().float())
+        return dict(
+            loss_probe=F.cross_entropy(logits, labels),
+            probe_acc=(logits.argmax(1) == labels).float().mean())
 
     def predict(self,
                 inputs: torch.Tensor,
