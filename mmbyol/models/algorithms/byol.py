@@ -51,6 +51,9 @@ class BYOL(BaseSelfSupervisor):
         data_preprocessor (dict, optional): defaults to MMPretrain's
             ``SelfSupDataPreprocessor``.
         init_cfg (dict, optional): MMEngine initialisation config.
+        max_nonfinite_steps (int): :meth:`train_step` skips a step whose
+            loss is NaN/inf and stops the run after more than this many in
+            a row. Defaults to 10.
     """
 
     def __init__(self,
@@ -60,7 +63,8 @@ class BYOL(BaseSelfSupervisor):
                  linear_probe: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+                 init_cfg: Optional[Union[List[dict], dict]] = None,
+                 max_nonfinite_steps: int = 10) -> None:
         data_preprocessor = data_preprocessor or dict(
             type='SelfSupDataPreprocessor')
         super().__init__(
@@ -70,6 +74,7 @@ class BYOL(BaseSelfSupervisor):
             pretrained=pretrained,
             data_preprocessor=_build(data_preprocessor),
             init_cfg=init_cfg)
+        self.max_nonfinite_steps = max_nonfinite_steps
         self.target_backbone = copy.deepcopy(self.backbone)
         self.target_neck = copy.deepcopy(self.neck)
         for module in (self.target_backbone, self.target_neck):
@@ -78,6 +83,15 @@ class BYOL(BaseSelfSupervisor):
         if linear_probe is not None:
             self.probe = nn.Linear(self.neck.in_channels,
                                    linear_probe['num_classes'])
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper) -> Dict[str, torch.Tensor]:
+        """MMEngine's train step, but a NaN/inf loss skips the optimizer
+        step and with it the target update (see
+        :func:`mmbyol.engine.nonfinite_guard.guarded_update`)."""
+        from mmbyol.engine.nonfinite_guard import guarded_train_step
+        return guarded_train_step(self, self, data, optim_wrapper,
+                                  self.max_nonfinite_steps)
 
     # ----------------------------------------------------------- the target
     @torch.no_grad()
