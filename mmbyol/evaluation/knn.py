@@ -4,7 +4,7 @@ The standard self-supervised monitor: cosine similarity to every labelled
 training feature, the ``k`` most similar neighbours vote with weight
 :math:`\exp(s / t)`.
 """
-from typing import Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -53,3 +53,31 @@ def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor,
     return tuple(
         hits[:, :min(k, scores.shape[1])].any(dim=1).float().mean().item()
         for k in topk)
+
+
+def knn_evaluate(train_features: torch.Tensor,
+                 train_labels: torch.Tensor,
+                 test_features: torch.Tensor,
+                 test_labels: torch.Tensor,
+                 num_classes: Optional[int] = None,
+                 k: int = 200,
+                 temperature: float = 0.1,
+                 topk: Sequence[int] = (1, 5)) -> Dict[str, float]:
+    """:func:`knn_classify` then :func:`topk_accuracy`, as ``{'top1': ...}``.
+
+    Args:
+        num_classes (int, optional): inferred as ``max(label) + 1`` over
+            both sets when None.
+        Other args: see :func:`knn_classify`; ``topk`` lists the ``k`` of
+        each top-k accuracy.
+    """
+    if len(train_labels) == 0 or len(test_labels) == 0:
+        raise ValueError('kNN evaluation needs a non-empty labelled bank and '
+                         f'query set, got {len(train_labels)} bank and '
+                         f'{len(test_labels)} query samples')
+    if num_classes is None:
+        num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    scores = knn_classify(train_features, train_labels, test_features,
+                          num_classes, k=k, temperature=temperature)
+    accs = topk_accuracy(scores, test_labels, tuple(topk))
+    return {f'top{n}': acc for n, acc in zip(topk, accs)}
