@@ -22,7 +22,7 @@ QUERY = dict(type='DigitsDataset', split='test', image_size=SIZE,
              indices=30, pipeline=[dict(type='PackInputs')])
 
 
-def tiny_runner(work_dir, custom_hooks, iters=2):
+def tiny_runner(work_dir, custom_hooks, iters=2, **kwargs):
     view = [dict(type='RandomResizedCrop', scale=SIZE,
                  crop_ratio_range=(0.3, 1.0), backend='pillow')]
     return Runner(
@@ -47,7 +47,8 @@ def tiny_runner(work_dir, custom_hooks, iters=2):
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=None),
         default_scope='mmbyol',
-        randomness=dict(seed=0))
+        randomness=dict(seed=0),
+        **kwargs)
 
 
 def reference(model, k):
