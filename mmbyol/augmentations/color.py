@@ -1,0 +1,107 @@
+r"""Batched colour ops on float images ``(N, 3, H, W)`` in ``[0, 1]``.
+
+Every op takes one factor per sample, shape ``(N,)``. Two conventions:
+
+* ``torchvision`` (most PyTorch ports; ``torchvision.transforms.v2``
+  functional on float tensors): brightness :math:`x f`, contrast
+  :math:`f x + (1 - f)\,\overline{Y}` with :math:`\overline{Y}` the mean of
+  the image's luma, saturation :math:`f x + (1 - f) Y`, hue a rotation in
+  HSV; luma :math:`Y = 0.2989 R + 0.587 G + 0.114 B`.
+* ``dm_exact`` (DeepMind's reference BYOL): brightness additive
+  :math:`x + \delta`, contrast :math:`f (x - \bar{x}_c) + \bar{x}_c` with
+  each channel's own mean, saturation :math:`S \leftarrow \mathrm{clip}(S f)`
+  in HSV, hue a rotation in HSV; luma weights 0.2989, 0.5870, 0.1140.
+
+Both clip to ``[0, 1]`` after every op.
+"""
+import torch
+
+LUMA = {
+    'torchvision': (0.2989, 0.587, 0.114),
+    'dm_exact': (0.2989, 0.5870, 0.1140),
+}
+
+
+def _per_sample(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return f.to(x.dtype).reshape(-1, 1, 1, 1)
+
+
+def to_gray(x: torch.Tensor, convention: str = 'torchvision'
+            ) -> torch.Tensor:
+    """Luma ``(N, 1, H, W)`` of RGB ``x`` (ITU-R 601 weights)."""
+    r, g, b = LUMA[convention]
+    return r * x[:, 0:1] + g * x[:, 1:2] + b * x[:, 2:3]
+
+
+def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
+    """RGB ``(N, 3, H, W)`` in [0, 1] -> HSV with every channel in [0, 1]."""
+    r, g, b = x.unbind(1)
+    maxc, _ = x.max(dim=1)
+    minc, _ = x.min(dim=1)
+    delta = maxc - minc
+    s = torch.where(maxc > 0, delta / torch.where(maxc > 0, maxc, 1), 0)
+    safe = torch.where(delta > 0, delta, 1)
+    h = torch.where(maxc == r, (g - b) / safe,
+                    torch.where(maxc == g, 2 + (b - r) / safe,
+                                4 + (r - g) / safe))
+    h = torch.where(delta > 0, torch.remainder(h / 6, 1.0), 0)
+    return torch.stack([h, s, maxc], dim=1)
+
+
+# channel offsets of R, G, B in the piecewise-linear HSV -> RGB formula
+_OFFSETS = (5.0, 3.0, 1.0)
+
+
+def hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
+    r"""Inverse of :func:`rgb_to_hsv`, without branches.
+
+    .. math:: c_n = V - V S \,\mathrm{clip}(\min(k_n, 4 - k_n), 0, 1),
+              \quad k_n = (n + 6H) \bmod 6,\; n = 5, 3, 1 \text{ for R, G, B}
+    """
+    h, s, v = hsv[:, 0:1], hsv[:, 1:2], hsv[:, 2:3]
+    offsets = torch.tensor(_OFFSETS, device=hsv.device,
+                           dtype=hsv.dtype).view(1, 3, 1, 1)
+    k = torch.remainder(offsets + 6 * h, 6.0)
+    ramp = torch.minimum(k, 4 - k).clamp_(0, 1)
+    return v - (v * s) * ramp
+
+
+def adjust_brightness(x, f, convention='torchvision'):
+    if convention == 'dm_exact':
+        return (x + _per_sample(f, x)).clamp_(0, 1)
+    return (x * _per_sample(f, x)).clamp_(0, 1)
+
+
+def adjust_contrast(x, f, convention='torchvision'):
+    if convention == 'dm_exact':
+        mean = x.mean(dim=(2, 3), keepdim=True)
+    else:
+        mean = to_gray(x, convention).mean(dim=(1, 2, 3), keepdim=True)
+    f = _per_sample(f, x)
+    return (f * x + (1 - f) * mean).clamp_(0, 1)
+
+
+def adjust_saturation(x, f, convention='torchvision'):
+    if convention == 'dm_exact':
+        hsv = rgb_to_hsv(x)
+        hsv[:, 1] = (hsv[:, 1] * f.to(x.dtype).reshape(-1, 1, 1)).clamp_(0, 1)
+        return hsv_to_rgb(hsv).clamp_(0, 1)
+    f = _per_sample(f, x)
+    return (f * x + (1 - f) * to_gray(x, convention)).clamp_(0, 1)
+
+
+def adjust_hue(x, shift, convention='torchvision'):
+    hsv = rgb_to_hsv(x)
+    hsv[:, 0] = torch.remainder(
+        hsv[:, 0] + shift.to(x.dtype).reshape(-1, 1, 1), 1.0)
+    return hsv_to_rgb(hsv).clamp_(0, 1)
+
+
+#: the colour ops in the index order of :class:`ViewParams.factors`
+COLOR_OPS = (adjust_brightness, adjust_contrast, adjust_saturation,
+             adjust_hue)
+
+
+def solarize(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Invert every value at or above ``threshold``: ``1 - x``."""
+    return torch.where(x >= threshold, 1 - x, x)

@@ -1,0 +1,125 @@
+"""The BYOL views of a batch: photometric ops with per-sample parameters.
+
+:func:`apply_photometric` is shared by the CPU transform (a batch of one)
+and the batched device path (mmbyol's data preprocessor); it applies, per
+sample and in the paper's order: colour jitter with p 0.8 (the four ops in
+that sample's random order), grayscale with p 0.2, Gaussian blur, solarize,
+and a final clip to [0, 1]. There is a Python loop over the 4 x 4
+(step, op) pairs of the random order, never over samples.
+"""
+from typing import Optional, Tuple
+
+import torch
+
+from .blur import blur_kernel_size, gaussian_blur
+from .color import COLOR_OPS, solarize, to_gray
+from .geometry import hflip_where, resized_crop
+from .params import (BYOL_T, BYOL_T_PRIME, CONVENTIONS, ViewParams,
+                     ViewSpec, sample_view_params)
+
+
+def _apply_to(x: torch.Tensor, mask: torch.Tensor, fn) -> torch.Tensor:
+    """``x[mask] = fn(x[mask], index)`` without a loop over samples."""
+    index = mask.nonzero().squeeze(1)
+    if index.numel() == 0:
+        return x
+    if index.numel() == x.shape[0]:
+        return fn(x, index)
+    x = x.clone()
+    x[index] = fn(x[index], index)
+    return x
+
+
+def apply_photometric(x: torch.Tensor, params: ViewParams,
+                      convention: str = 'torchvision',
+                      blur_taps: Optional[int] = None) -> torch.Tensor:
+    """Colour jitter, grayscale, blur and solarize of float ``(N, 3, H, W)``.
+
+    Args:
+        x: images in ``[0, 1]``, already cropped and flipped.
+        params: their :class:`ViewParams` (on ``x``'s device).
+        convention: ``'torchvision'`` or ``'dm_exact'``.
+        blur_taps: kernel size; defaults to :func:`blur_kernel_size` of the
+            image height (23 at 224).
+    """
+    if convention not in CONVENTIONS:
+        raise ValueError(f'convention must be one of {CONVENTIONS}, '
+                         f'got {convention!r}')
+    params = params.to(x.device)
+    x = x.float() if not x.is_floating_point() else x
+    for step in range(4):
+        for op_index, op in enumerate(COLOR_OPS):
+            mask = params.jitter & (params.order[:, step] == op_index)
+            x = _apply_to(
+                x, mask, lambda sub, i, j=op_index, f=op: f(
+                    sub, params.factors[i, j], convention))
+    x = _apply_to(x, params.gray,
+                  lambda sub, i: to_gray(sub, convention).expand_as(sub))
+    taps = blur_taps or blur_kernel_size(x.shape[-2])
+    padding = 'zeros' if convention == 'dm_exact' else 'reflect'
+    x = _apply_to(x, params.blur,
+                  lambda sub, i: gaussian_blur(sub, params.sigma[i], taps,
+                                               padding))
+    x = _apply_to(x, params.solarize, lambda sub, i: solarize(sub))
+    return x.clamp(0, 1)
+
+
+def _as_float_rgb(images: torch.Tensor) -> torch.Tensor:
+    if images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise ValueError('images must be (N, C, H, W) with C = 1 or 3, got '
+                         f'shape {tuple(images.shape)}')
+    x = images.float() / 255 if images.dtype == torch.uint8 else \
+        images.float()
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+
+def augment_batch(images: torch.Tensor, image_size: int,
+                  spec: ViewSpec = BYOL_T,
+                  convention: str = 'torchvision',
+                  generator: Optional[torch.Generator] = None,
+                  interpolation: str = 'bicubic') -> torch.Tensor:
+    """One view of every image: crop, flip, then :func:`apply_photometric`."""
+    x = _as_float_rgb(images)
+    n, _, h, w = x.shape
+    params = sample_view_params(n, spec, h, w, convention, generator,
+                                device=x.device).to(x.device)
+    x = resized_crop(x, params.crop, image_size, interpolation)
+    x = hflip_where(x, params.flip)
+    return apply_photometric(x, params, convention)
+
+
+def make_byol_views(images: torch.Tensor,
+                    image_size: int,
+                    convention: str = 'torchvision',
+                    generator: Optional[torch.Generator] = None,
+                    *,
+                    interpolation: str = 'bicubic',
+                    specs: Tuple[ViewSpec, ViewSpec] = (BYOL_T, BYOL_T_PRIME)
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The two BYOL views ``(t(x), t'(x))`` of a batch, on its own device.
+
+    Per-sample random resized crop (area 0.08-1, log-aspect 3/4-4/3), flip
+    p 0.5, colour jitter p 0.8 (brightness 0.4, contrast 0.4, saturation
+    0.2, hue 0.1, random order), grayscale p 0.2, Gaussian blur (sigma in
+    [0.1, 2], p 1.0 for view 1 and 0.1 for view 2), solarize (p 0 / 0.2):
+    Grill et al. (2020), Table 6.
+
+    Args:
+        images: ``(N, C, H, W)``, C = 1 or 3, uint8 or float in [0, 1],
+            on any device.
+        image_size: side of the square views.
+        convention: ``'torchvision'`` or ``'dm_exact'`` (see
+            ``docs/augmentations.md``).
+        generator: optional ``torch.Generator``; its device must be the
+            images' device or the CPU.
+        interpolation: ``'bicubic'`` (paper) or ``'bilinear'``
+            (anti-aliased, better for crops much larger than the view).
+        specs: the two view distributions, default ``(T, T')``.
+
+    Returns:
+        (view1, view2): float ``(N, 3, image_size, image_size)`` in [0, 1]
+        on the images' device.
+    """
+    return tuple(
+        augment_batch(images, image_size, spec, convention, generator,
+                      interpolation) for spec in specs)
