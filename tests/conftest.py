@@ -39,3 +39,35 @@ def cifar_folder(tmp_path_factory):
         tar.extractall(root, members=members, filter='data')
     train = next(root.rglob('*.jpg')).parent.parent
     return train
+
+
+def digits_runner_cfg(work_dir, max_iters=4, batch_size=16, **overrides):
+    """A Runner config training a tiny BYOL on the bundled digits."""
+    view = [dict(type='RandomResizedCrop', scale=16,
+                 crop_ratio_range=(0.5, 1.0)),
+            dict(type='RandomFlip', prob=0.5)]
+    cfg = dict(
+        default_scope='mmbyol',
+        work_dir=str(work_dir),
+        model=tiny_byol_cfg(),
+        train_dataloader=dict(
+            batch_size=batch_size, num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(type='DigitsDataset', image_size=16, pipeline=[
+                dict(type='MultiView', num_views=2, transforms=[view]),
+                dict(type='PackInputs')])),
+        optim_wrapper=dict(
+            constructor='BYOLOptimWrapperConstructor',
+            optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
+        custom_hooks=[dict(type='BYOLMomentumHook', base_tau=0.99)],
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
+                           checkpoint=dict(type='CheckpointHook',
+                                           interval=max_iters,
+                                           by_epoch=False)),
+        randomness=dict(seed=0),
+        log_level='WARNING',
+    )
+    cfg.update(overrides)
+    return cfg
