@@ -1,3 +1,4 @@
 from .byol_constructor import BYOLOptimWrapperConstructor
 
-__all__ = ['BYOLOptimWrapperConstructor']
+__all__ = ['BYOLOptimWrapperConstructor', 'FusedLARS']
+from .lars import FusedLARS
