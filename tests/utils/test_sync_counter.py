@@ -89,5 +89,6 @@ def test_mmpretrain_ema_and_lars_sync_per_parameter():
     weights = [p for g in optimizer.param_groups if not g.get('lars_exclude')
                for p in g['params']]
     assert lars_syncs.count == 2 * len(weights)
-    # one per parameter (tau from a tensor step count), one for the interval
-    assert ema_syncs.count == len(list(online.parameters())) + 1
+    # one per parameter (tau from a tensor step count), plus the checks of
+    # the step counter against 0 and the interval
+    assert ema_syncs.count == len(list(online.parameters())) + 2
