@@ -1,47 +1,31 @@
-# Unlabelled ImageNet-style folder (any class sub-folders or none) under
-# data/imagenet/train, two views per image: T and T' of the paper.
-dataset_type = 'CustomDataset'
+# Unlabelled ImageNet-style folder (class sub-folders at any depth, or none)
+# under data/imagenet/train; two 224 px views per image, T and T' of the
+# paper (Grill et al., 2020, Table 6).
+#
+# Batched device path: the workers only decode (RGB), crop and flip; colour
+# jitter, grayscale, blur and solarize run batched on the model's device in
+# BYOLDataPreprocessor with per-sample parameters. For the all-CPU pipeline
+# inherit imagenet_byol_cpu.py instead.
+dataset_type = 'ImageFolderDataset'
 data_root = 'data/imagenet/'
 
+# T and T' (colour convention 'torchvision' or DeepMind's 'dm_exact').
+byol_convention = 'torchvision'
+
+# LoadRGBImage gives RGB, so no channel swap (to_rgb=False).
 data_preprocessor = dict(
-    type='SelfSupDataPreprocessor',
+    type='BYOLDataPreprocessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
-    to_rgb=True)
+    to_rgb=False,
+    augment_on_device=True,
+    convention=byol_convention)
 
-view_pipeline1 = [
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.08, 1.),
-         backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.2, hue=0.)],
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0),
-         magnitude_std='inf', prob=1.0),
-    dict(type='Solarize', thr=128, prob=0.),
-]
-view_pipeline2 = [
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.08, 1.),
-         backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.2, hue=0.)],
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0),
-         magnitude_std='inf', prob=0.1),
-    dict(type='Solarize', thr=128, prob=0.2),
-]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='MultiView', num_views=[1, 1],
-         transforms=[view_pipeline1, view_pipeline2]),
-    dict(type='PackInputs'),
+    dict(type='LoadRGBImage'),
+    dict(type='BYOLViews', size=224, photometric=False,
+         convention=byol_convention),
+    dict(type='PackInputs', meta_keys=('img_path', 'byol_photometric')),
 ]
 
 train_dataloader = dict(
@@ -55,6 +39,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_prefix='train',
-        with_label=False,
+        # True: an unreadable image is skipped with a counted warning
+        skip_bad_images=False,
         pipeline=train_pipeline),
 )

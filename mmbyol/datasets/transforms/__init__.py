@@ -1,0 +1,7 @@
+from .byol_views import BYOLViews, build_view_specs
+from .loading import BadImageError, LoadRGBImage, pil_to_rgb, read_rgb
+
+__all__ = [
+    'BYOLViews', 'build_view_specs', 'BadImageError', 'LoadRGBImage',
+    'pil_to_rgb', 'read_rgb'
+]

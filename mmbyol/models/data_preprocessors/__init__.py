@@ -1,0 +1,3 @@
+from .byol_data_preprocessor import BYOLDataPreprocessor
+
+__all__ = ['BYOLDataPreprocessor']

@@ -1,0 +1,111 @@
+"""BYOL's batched device path: colour ops on the model's device."""
+import zlib
+from typing import Optional, Sequence
+
+import torch
+from mmengine.dist import get_rank
+from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
+
+from mmbyol.augmentations import (CONVENTIONS, apply_photometric,
+                                  sample_view_params)
+from mmbyol.datasets.transforms.byol_views import build_view_specs
+from mmbyol.registry import MODELS
+
+
+@MODELS.register_module()
+class BYOLDataPreprocessor(SelfSupDataPreprocessor):
+    """Normalise BYOL's two views, optionally augmenting them on the device.
+
+    With ``augment_on_device=True`` the data loader's workers only decode,
+    crop and flip (``BYOLViews(photometric=False)``), and during training
+    this module applies colour jitter, grayscale, Gaussian blur and
+    solarize to the whole batch at once on the model's device, with
+    parameters drawn per sample by the same
+    :func:`~mmbyol.augmentations.sample_view_params` the CPU transform uses
+    (``T`` for view 1, ``T'`` for view 2), then normalises. Outside
+    training, or with ``augment_on_device=False``, it is MMPretrain's
+    :class:`SelfSupDataPreprocessor`. The output keeps the list of two
+    ``(N, 3, H, W)`` tensors that ``BYOL.loss`` expects.
+
+    Draws use a private generator on the device seeded from
+    ``torch.initial_seed()`` and the distributed rank, so GPUs never repeat
+    each other's parameters.
+
+    Args:
+        mean, std (list[float]): per-channel normalisation (0-255 scale).
+        to_rgb (bool): swap BGR to RGB. mmbyol's ``LoadRGBImage`` already
+            gives RGB, so the default is False.
+        augment_on_device (bool): run the colour ops here. Default False.
+        convention (str): ``'torchvision'`` or ``'dm_exact'``.
+        view_specs (list[dict], optional): field overrides of ``T``, ``T'``.
+        blur_taps (int, optional): blur kernel size; default about a tenth
+            of the view side (23 at 224).
+        **kwargs: other :class:`SelfSupDataPreprocessor` arguments.
+    """
+
+    def __init__(self,
+                 mean: Optional[Sequence[float]] = None,
+                 std: Optional[Sequence[float]] = None,
+                 to_rgb: bool = False,
+                 augment_on_device: bool = False,
+                 convention: str = 'torchvision',
+                 view_specs: Optional[Sequence[dict]] = None,
+                 blur_taps: Optional[int] = None,
+                 **kwargs) -> None:
+        super().__init__(mean=mean, std=std, to_rgb=to_rgb, **kwargs)
+        if convention not in CONVENTIONS:
+            raise ValueError(f'convention must be one of {CONVENTIONS}, '
+                             f'got {convention!r}')
+        self.augment_on_device = augment_on_device
+        self.convention = convention
+        self.specs = build_view_specs(view_specs)
+        self.blur_taps = blur_taps
+        self._generator = None
+
+    def generator(self, device: torch.device) -> torch.Generator:
+        if self._generator is None or self._generator.device != device:
+            key = f'{torch.initial_seed()}-{get_rank()}'.encode()
+            self._generator = torch.Generator(device).manual_seed(
+                zlib.crc32(key))
+        return self._generator
+
+    def _check_views(self, data_samples) -> None:
+        flags = [s.metainfo['byol_photometric'] for s in data_samples or []
+                 if 'byol_photometric' in s.metainfo]
+        if self.augment_on_device and any(flags):
+            raise ValueError(
+                'BYOLDataPreprocessor(augment_on_device=True) got views '
+                'that BYOLViews already colour-augmented: set '
+                'BYOLViews(photometric=False) in the pipeline')
+        if not self.augment_on_device and flags and not any(flags):
+            raise ValueError(
+                'views reach the model without colour augmentation: '
+                'BYOLViews(photometric=False) needs '
+                'BYOLDataPreprocessor(augment_on_device=True)')
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        if training:
+            self._check_views(data.get('data_samples'))
+        if not (training and self.augment_on_device):
+            return super().forward(data, training)
+        data = self.cast_data(data)
+        views, samples = data['inputs'], data.get('data_samples')
+        if not isinstance(views, (list, tuple)) or len(views) != len(
+                self.specs):
+            raise ValueError('augment_on_device needs a list of '
+                             f'{len(self.specs)} views per batch')
+        out = []
+        for view, spec in zip(views, self.specs):
+            if self._channel_conversion:
+                view = view[:, [2, 1, 0]]
+            x = view.float() / 255  # 0-255 (uint8 from the workers)
+            n, _, h, w = x.shape
+            params = sample_view_params(
+                n, spec, h, w, self.convention,
+                generator=self.generator(x.device))
+            x = apply_photometric(x, params, self.convention,
+                                  self.blur_taps) * 255
+            if self._enable_normalize:
+                x = (x - self.mean) / self.std
+            out.append(x)
+        return {'inputs': out, 'data_samples': samples}
