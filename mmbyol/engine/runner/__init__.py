@@ -1,0 +1,11 @@
+from .checkpoint_hook import AtomicCheckpointHook
+from .ddp import GuardedDistributedDataParallel
+from .loops import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop
+from .reliable_runner import ReliableRunner
+from .sampler import PerSampleSeeded, ResumableSampler
+
+__all__ = [
+    'AtomicCheckpointHook', 'GuardedDistributedDataParallel',
+    'ResumableEpochBasedTrainLoop', 'ResumableIterBasedTrainLoop',
+    'ReliableRunner', 'PerSampleSeeded', 'ResumableSampler'
+]

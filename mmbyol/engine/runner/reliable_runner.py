@@ -1,0 +1,271 @@
+"""MMEngine's Runner with safe loading, exact resume and crash-safe saves."""
+import copy
+import datetime
+import os
+import os.path as osp
+import re
+from typing import List, Optional
+
+import torch
+from mmengine.dataset import DefaultSampler
+from mmengine.device import get_device
+from mmengine.dist import all_gather_object, get_dist_info, is_distributed
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+from mmengine.model import convert_sync_batchnorm, is_model_wrapper
+from mmengine.registry import DATASETS
+from mmengine.runner import (EpochBasedTrainLoop, IterBasedTrainLoop,
+                             Runner)
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+from mmbyol.registry import MODEL_WRAPPERS, RUNNERS
+from mmbyol.utils.preflight import check_batch_size
+from mmbyol.utils.safe_load import (UnreadableCheckpointError,
+                                    UnsafeCheckpointError,
+                                    load_checkpoint_safely)
+from .checkpoint_hook import AtomicCheckpointHook
+from .loops import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop
+from .rng_state import capture_rng_state
+from .sampler import PerSampleSeeded, ResumableSampler
+
+_CKPT_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
+_LOOPS = {
+    'EpochBasedTrainLoop': ResumableEpochBasedTrainLoop,
+    EpochBasedTrainLoop: ResumableEpochBasedTrainLoop,
+    'IterBasedTrainLoop': ResumableIterBasedTrainLoop,
+    IterBasedTrainLoop: ResumableIterBasedTrainLoop,
+}
+
+
+@RUNNERS.register_module()
+class ReliableRunner(Runner):
+    """:class:`mmengine.runner.Runner` that a week-long run can trust.
+
+    Select it with ``runner_type = 'ReliableRunner'`` (mmbyol's
+    ``default_runtime.py`` does).  Same arguments and config keys; it
+
+    * loads every checkpoint (``resume``, ``load_from``) with
+      :func:`~mmbyol.utils.load_checkpoint_safely` (``weights_only=True``);
+    * saves atomically (temporary file, fsync, rename) through
+      :class:`AtomicCheckpointHook`, which replaces ``CheckpointHook``;
+    * resumes exactly: the checkpoint's ``meta.resume_state`` holds every
+      rank's Python/numpy/torch(/CUDA) random state and the sampler seed;
+      ``DefaultSampler`` becomes :class:`ResumableSampler` (same order, plus
+      per-sample augmentation seeds) and the stock train loops their
+      ``Resumable*`` subclasses, which start inside an epoch;
+    * ``resume=True`` without ``load_from`` (``--resume auto``) tries the
+      newest ``epoch_*/iter_*.pth`` first and skips unreadable ones with a
+      warning; a checkpoint with foreign pickled objects stops the run;
+    * trains multi-process on CPU: gloo instead of nccl, DDP without
+      ``device_ids``, ``sync_bn`` ignored with a warning (SyncBN needs a
+      GPU), and :class:`GuardedDistributedDataParallel` as the default
+      wrapper so the non-finite-loss guard holds under DDP;
+    * refuses a training batch larger than what each process gets.
+    """
+
+    _loaded_meta: dict = {}
+
+    # ------------------------------------------------------------ building
+    def setup_env(self, env_cfg: dict) -> None:
+        env_cfg = copy.deepcopy(env_cfg)
+        if self.distributed and not torch.cuda.is_available():
+            dist_cfg = env_cfg.setdefault('dist_cfg', {})
+            if dist_cfg.get('backend', 'nccl') == 'nccl':
+                dist_cfg['backend'] = 'gloo'
+            if self.launcher == 'pytorch' and not is_distributed():
+                # MMEngine's init_dist calls torch.cuda.set_device first.
+                kwargs = dict(dist_cfg)
+                if isinstance(kwargs.get('timeout'), (int, float)):
+                    kwargs['timeout'] = datetime.timedelta(
+                        seconds=kwargs['timeout'])
+                torch.distributed.init_process_group(**kwargs)
+        super().setup_env(env_cfg)
+
+    def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
+        hooks = dict(hooks or {})
+        ckpt = hooks.get('checkpoint', dict(type='CheckpointHook',
+                                            interval=1))
+        if isinstance(ckpt, dict) and ckpt.get(
+                'type') in ('CheckpointHook', CheckpointHook):
+            hooks['checkpoint'] = dict(ckpt, type=AtomicCheckpointHook)
+        super().register_default_hooks(hooks)
+
+    def build_train_loop(self, loop):
+        if isinstance(loop, dict):
+            loop = copy.deepcopy(loop)
+            if 'type' not in loop and 'by_epoch' in loop:
+                loop['type'] = ('EpochBasedTrainLoop' if loop.pop('by_epoch')
+                                else 'IterBasedTrainLoop')
+            loop['type'] = _LOOPS.get(loop.get('type'), loop.get('type'))
+        built = super().build_train_loop(loop)
+        check_batch_size(built.dataloader, 'train_dataloader.batch_size')
+        return built
+
+    @staticmethod
+    def build_dataloader(dataloader, seed: Optional[int] = None,
+                         diff_rank_seed: bool = False) -> DataLoader:
+        """MMEngine's, with ``DefaultSampler`` -> :class:`ResumableSampler`
+        (+ :class:`PerSampleSeeded`) and a private generator for the
+        loader, so that creating an iterator draws nothing from torch's
+        global generator."""
+        if isinstance(dataloader, DataLoader):
+            return dataloader
+        cfg = copy.deepcopy(dataloader)
+        sampler = cfg.get('sampler')
+        if isinstance(sampler, dict) and sampler.get('type') in (
+                'DefaultSampler', DefaultSampler):
+            dataset = cfg['dataset']
+            if isinstance(dataset, dict):
+                dataset = DATASETS.build(dataset)
+                if hasattr(dataset, 'full_init'):
+                    dataset.full_init()
+            cfg['sampler'] = dict(sampler, type=ResumableSampler)
+            if sampler.get('per_sample_seed', True):
+                dataset = PerSampleSeeded(dataset)
+            cfg['dataset'] = dataset
+        loader = Runner.build_dataloader(cfg, seed=seed,
+                                         diff_rank_seed=diff_rank_seed)
+        loader.generator = torch.Generator().manual_seed(
+            getattr(loader.sampler, 'seed', seed or 0) % 2**63)
+        return loader
+
+    def wrap_model(self, model_wrapper_cfg: Optional[dict], model):
+        if not self.distributed or is_model_wrapper(model):
+            return super().wrap_model(model_wrapper_cfg, model)
+        device = get_device()
+        model = model.to(device)
+        sync_bn = self.cfg.get('sync_bn', None)
+        if sync_bn is not None and device == 'cpu':
+            self.logger.warning(
+                f'sync_bn={sync_bn!r} ignored: SyncBatchNorm needs a GPU; '
+                'every process keeps its own BatchNorm statistics')
+        elif sync_bn is not None:
+            model = convert_sync_batchnorm(model, sync_bn)
+        cfg = dict(model_wrapper_cfg or dict(
+            broadcast_buffers=False,
+            find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                False)))
+        cfg.setdefault('type', 'GuardedDistributedDataParallel')
+        default_args = dict(module=model)
+        if issubclass(MODEL_WRAPPERS.get(cfg['type']),
+                      DistributedDataParallel):
+            default_args['device_ids'] = None if device == 'cpu' else [
+                int(os.environ['LOCAL_RANK'])
+            ]
+        return MODEL_WRAPPERS.build(cfg, default_args=default_args)
+
+    # ---------------------------------------------------------- checkpoints
+    def save_checkpoint(self, out_dir: str, filename: str,
+                        file_client_args: Optional[dict] = None,
+                        save_optimizer: bool = True,
+                        save_param_scheduler: bool = True,
+                        meta: Optional[dict] = None,
+                        by_epoch: bool = True,
+                        backend_args: Optional[dict] = None) -> None:
+        """MMEngine's save plus ``meta['resume_state']``, written to
+        ``filename + '.tmp'``, fsynced and renamed (local files).  Call it
+        on every rank (the random states are gathered)."""
+        meta = dict(meta or {})
+        rng = capture_rng_state()
+        rngs = all_gather_object(rng) if is_distributed() else [rng]
+        sampler = getattr(getattr(self._train_loop, 'dataloader', None),
+                          'sampler', None)
+        meta['resume_state'] = dict(
+            rng=rngs, sampler_seed=getattr(sampler, 'seed', None))
+        if not is_main_process():
+            return
+        local = (file_client_args is None and backend_args is None
+                 and '://' not in out_dir)
+        name = f'{filename}.tmp' if local else filename
+        super().save_checkpoint(out_dir, name, file_client_args,
+                                save_optimizer, save_param_scheduler, meta,
+                                by_epoch, backend_args)
+        if local:
+            tmp = osp.join(out_dir, name)
+            with open(tmp, 'rb') as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, osp.join(out_dir, filename))
+            dir_fd = os.open(out_dir, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def load_checkpoint(self, filename: str, map_location='cpu',
+                        strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]):
+        """MMEngine's, reading the file with ``weights_only=True``."""
+        checkpoint = load_checkpoint_safely(filename, map_location)
+        self._loaded_meta = checkpoint.get('meta', {}) if isinstance(
+            checkpoint, dict) else {}
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        checkpoint = _load_checkpoint_to_model(
+            model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def resume(self, filename: str, resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True,
+               map_location='default') -> None:
+        super().resume(filename, resume_optimizer, resume_param_scheduler,
+                       map_location)
+        state = self._loaded_meta.get('resume_state')
+        if state is None:
+            self.logger.warning(
+                f'{filename} has no resume_state (not saved by '
+                'ReliableRunner): random streams restart, not continue')
+            return
+        rank, world_size = get_dist_info()
+        rngs = state.get('rng') or [None]
+        if len(rngs) != world_size:
+            self.logger.warning(
+                f'checkpoint saved by {len(rngs)} processes, resumed by '
+                f'{world_size}: every rank takes rank 0\'s random state')
+        loop = self.train_loop
+        if hasattr(loop, 'set_resume_state'):
+            loop.set_resume_state(dict(
+                rng=rngs[rank] if len(rngs) == world_size else rngs[0],
+                sampler_seed=state.get('sampler_seed')))
+
+    def resume_candidates(self) -> List[str]:
+        """``epoch_*.pth``/``iter_*.pth`` in the work dir (and where
+        ``last_checkpoint`` points), newest first."""
+        dirs = {self.work_dir}
+        pointer = osp.join(self.work_dir, 'last_checkpoint')
+        if osp.isfile(pointer):
+            with open(pointer) as f:
+                last = f.read().strip()
+            if last:
+                dirs.add(osp.dirname(last) or self.work_dir)
+        found = {}
+        for folder in dirs:
+            if not osp.isdir(folder):
+                continue
+            for name in os.listdir(folder):
+                match = _CKPT_NAME.match(name)
+                path = osp.join(folder, name)
+                if match and osp.isfile(path):
+                    found[osp.realpath(path)] = (os.stat(path).st_mtime_ns,
+                                                 int(match.group(1)), path)
+        return [v[2] for v in sorted(found.values(), reverse=True)]
+
+    def load_or_resume(self) -> None:
+        if self._has_loaded or not (self._resume and self._load_from is None):
+            return super().load_or_resume()
+        for path in self.resume_candidates():
+            try:
+                self.resume(path)
+            except UnsafeCheckpointError:
+                raise
+            except UnreadableCheckpointError as err:
+                self.logger.warning(f'--resume auto: skipping {path}: {err}')
+                continue
+            self.logger.info(f'Auto-resumed from {path}')
+            return
+        self.logger.info(f'No checkpoint to resume in {self.work_dir}: '
+                         'training from the start')
