@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 
 from mmbyol.registry import RUNNERS
 from mmbyol.utils import register_all_modules
-from mmbyol.utils.preflight import ConfigError, check_data_root
+from mmbyol.utils.preflight import ConfigError, check_config
 
 
 def parse_args(argv=None):
@@ -75,11 +75,12 @@ def main(argv=None):
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
     try:
-        check_data_root(cfg)
-    except ConfigError as err:
+        check_config(cfg)
+        runner = build_runner(cfg)
+        runner.train()
+    except ConfigError as err:  # raised before the first iteration
         sys.exit(f'error: {err}')
-    runner = build_runner(cfg)
-    runner.train()
+    return runner
 
 
 if __name__ == '__main__':

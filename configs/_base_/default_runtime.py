@@ -1,5 +1,7 @@
 # Runtime shared by every mmbyol config.
 default_scope = 'mmbyol'
+# weights_only loading, atomic checkpoints, exact resume, CPU gloo fallback
+runner_type = 'ReliableRunner'
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
@@ -18,6 +20,7 @@ custom_hooks = [dict(type='BYOLMomentumHook', base_tau=0.996, end_tau=1.0)]
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # nccl on GPUs; ReliableRunner switches to gloo where CUDA is absent
     dist_cfg=dict(backend='nccl'),
 )
 
