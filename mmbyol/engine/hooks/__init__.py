@@ -1,5 +1,8 @@
 from .byol_momentum_hook import BYOLMomentumHook
+from .channels_last_hook import ChannelsLastHook
+from .compile_hook import CompileHook
 from .health_hook import BYOLHealthHook
 from .knn_hook import KNNHook
 
-__all__ = ['BYOLMomentumHook', 'BYOLHealthHook', 'KNNHook']
+__all__ = ['BYOLMomentumHook', 'BYOLHealthHook', 'ChannelsLastHook',
+           'CompileHook', 'KNNHook']

@@ -1,4 +1,5 @@
+from .amp_optim_wrapper import AutocastOptimWrapper
 from .byol_constructor import BYOLOptimWrapperConstructor
-
-__all__ = ['BYOLOptimWrapperConstructor', 'FusedLARS']
 from .lars import FusedLARS
+
+__all__ = ['AutocastOptimWrapper', 'BYOLOptimWrapperConstructor', 'FusedLARS']

@@ -1,0 +1,111 @@
+from contextlib import contextmanager
+from typing import Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
+
+from mmbyol.registry import OPTIM_WRAPPERS
+
+
+@OPTIM_WRAPPERS.register_module()
+class AutocastOptimWrapper(AmpOptimWrapper):
+    """MMEngine's ``AmpOptimWrapper`` that also runs on the CPU.
+
+    The forward pass (``optim_context``) runs under
+    ``torch.autocast(device_type, dtype)`` on the device of the parameters,
+    CPU or CUDA.  With the default ``bfloat16`` there is no loss scaling:
+    bf16 has fp32's exponent range, so gradients cannot underflow, and
+    without a ``GradScaler`` the step also avoids the scaler's inf-check
+    ``.item()`` (a host-device sync).  ``float16`` uses a dynamic
+    ``torch.amp.GradScaler`` exactly as the parent does; ``float32`` turns
+    autocast off (a switch in configs).
+
+    Parameters, gradients, optimizer state and BYOL's EMA stay fp32; mmbyol's
+    loss casts to fp32 before normalising.  Select it with ``--amp`` in
+    ``tools/train.py`` or in a config::
+
+        optim_wrapper = dict(type='AutocastOptimWrapper', dtype='bfloat16')
+
+    MMEngine's own ``AmpOptimWrapper`` asserts a GPU in ``__init__``; this
+    subclass skips that assertion and otherwise keeps the parent's
+    interface (``loss_scaler``, ``cast_dtype``, state dicts).
+
+    Args:
+        dtype (str | torch.dtype): autocast dtype, ``'bfloat16'`` (default),
+            ``'float16'`` or ``'float32'`` (off).
+        loss_scale (str | float | dict): GradScaler setting for float16
+            (see ``AmpOptimWrapper``); ignored otherwise.
+        device_type (str, optional): autocast device; defaults to the
+            device of the first parameter.
+        **kwargs: ``OptimWrapper`` arguments (optimizer, clip_grad,
+            accumulative_counts).
+    """
+
+    def __init__(self,
+                 dtype: Union[str, torch.dtype] = 'bfloat16',
+                 loss_scale: Union[str, float, dict] = 'dynamic',
+                 device_type: Optional[str] = None,
+                 **kwargs) -> None:
+        OptimWrapper.__init__(self, **kwargs)  # not the GPU-only assertion
+        if isinstance(dtype, str):
+            if dtype not in ('bfloat16', 'float16', 'float32'):
+                raise ValueError('dtype must be bfloat16, float16 or '
+                                 f'float32, got {dtype!r}')
+            dtype = getattr(torch, dtype)
+        self.cast_dtype = dtype
+        self.device_type = device_type or self._param_device_type()
+        self._scale_update_param = None
+        self.loss_scaler = None
+        if dtype == torch.float16:
+            if isinstance(loss_scale, float):
+                self._scale_update_param = loss_scale
+                scaler_kwargs = dict(init_scale=loss_scale)
+            elif isinstance(loss_scale, dict):
+                scaler_kwargs = loss_scale
+            elif loss_scale == 'dynamic':
+                scaler_kwargs = {}
+            else:
+                raise TypeError('loss_scale must be a float, a dict or '
+                                f'"dynamic", got {loss_scale!r}')
+            self.loss_scaler = torch.amp.GradScaler(self.device_type,
+                                                    **scaler_kwargs)
+
+    def _param_device_type(self) -> str:
+        for group in self.optimizer.param_groups:
+            for param in group['params']:
+                return param.device.type
+        return 'cpu'
+
+    def backward(self, loss: torch.Tensor, **kwargs) -> None:
+        if self.loss_scaler is None:
+            OptimWrapper.backward(self, loss, **kwargs)
+        else:
+            super().backward(loss, **kwargs)
+
+    def step(self, **kwargs) -> None:
+        if self.loss_scaler is None:
+            OptimWrapper.step(self, **kwargs)
+        else:
+            super().step(**kwargs)
+
+    def state_dict(self) -> dict:
+        if self.loss_scaler is None:
+            return OptimWrapper.state_dict(self)
+        return super().state_dict()
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if self.loss_scaler is None:
+            state_dict = dict(state_dict)
+            state_dict.pop('loss_scaler', None)  # e.g. from a float16 run
+            OptimWrapper.load_state_dict(self, state_dict)
+        else:
+            super().load_state_dict(state_dict)
+
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        """Gradient-accumulation context of ``OptimWrapper`` + autocast."""
+        enabled = self.cast_dtype != torch.float32
+        with OptimWrapper.optim_context(self, model), torch.autocast(
+                self.device_type, dtype=self.cast_dtype, enabled=enabled):
+            yield
