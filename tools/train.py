@@ -50,7 +50,7 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'  # bf16, CPU + CUDA
         cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
