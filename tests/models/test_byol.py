@@ -158,3 +158,27 @@ def test_health_signals_and_linear_probe():
     assert all(p.grad is None for p in model.backbone.parameters())
     # Without labels the probe is off.
     assert 'loss_probe' not in model(views(), mode='loss')
+
+
+@pytest.mark.parametrize('backbone,width', [
+    (dict(type='ResNet', depth=18, base_channels=8, stem_channels=8), 64),
+    (dict(type='ResNet_CIFAR', depth=18, base_channels=8,
+          stem_channels=8), 64),
+    (dict(type='VisionTransformer', arch='deit-tiny', img_size=16,
+          patch_size=8), 192),
+], ids=['ResNet', 'ResNet_CIFAR', 'ViT'])
+def test_mmpretrain_backbones_train_through_byol(backbone, width):
+    from mmengine.registry import DefaultScope
+    cfg = tiny_byol_cfg(backbone=backbone)
+    cfg['neck']['in_channels'] = width
+    with DefaultScope.overwrite_default_scope('mmbyol'):
+        model = MODELS.build(cfg)
+    model.init_weights()
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=0.1)
+    losses = model(views(n=4), mode='loss')
+    losses['loss'].backward()
+    optimizer.step()
+    model.update_target(0.99)
+    assert torch.isfinite(losses['loss'])
+    assert model(views(n=4)[0], mode='predict')[0].feature.shape == (width, )
