@@ -33,19 +33,23 @@ def to_gray(x: torch.Tensor, convention: str = 'torchvision'
     return r * x[:, 0:1] + g * x[:, 1:2] + b * x[:, 2:3]
 
 
+def _hue_max_delta(x: torch.Tensor):
+    """Hue in [0, 1), max and max - min of RGB ``(N, 3, H, W)``."""
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    maxc = torch.maximum(torch.maximum(r, g), b)
+    delta = maxc - torch.minimum(torch.minimum(r, g), b)
+    inv = 1 / delta.clamp_min(1e-12)
+    h = torch.where(maxc == r, (g - b) * inv,
+                    torch.where(maxc == g, (b - r) * inv + 2,
+                                (r - g) * inv + 4)) / 6
+    h = (h + (h < 0)) * (delta > 0)  # grey pixels have hue 0
+    return h, maxc, delta
+
+
 def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     """RGB ``(N, 3, H, W)`` in [0, 1] -> HSV with every channel in [0, 1]."""
-    r, g, b = x.unbind(1)
-    maxc, _ = x.max(dim=1)
-    minc, _ = x.min(dim=1)
-    delta = maxc - minc
-    s = torch.where(maxc > 0, delta / torch.where(maxc > 0, maxc, 1), 0)
-    safe = torch.where(delta > 0, delta, 1)
-    h = torch.where(maxc == r, (g - b) / safe,
-                    torch.where(maxc == g, 2 + (b - r) / safe,
-                                4 + (r - g) / safe))
-    h = torch.where(delta > 0, torch.remainder(h / 6, 1.0), 0)
-    return torch.stack([h, s, maxc], dim=1)
+    h, v, delta = _hue_max_delta(x)
+    return torch.stack([h, delta / v.clamp_min(1e-12), v], dim=1)
 
 
 # channel offsets of R, G, B in the piecewise-linear HSV -> RGB formula
@@ -91,10 +95,14 @@ def adjust_saturation(x, f, convention='torchvision'):
 
 
 def adjust_hue(x, shift, convention='torchvision'):
-    hsv = rgb_to_hsv(x)
-    hsv[:, 0] = torch.remainder(
-        hsv[:, 0] + shift.to(x.dtype).reshape(-1, 1, 1), 1.0)
-    return hsv_to_rgb(hsv).clamp_(0, 1)
+    # rotating H keeps V = max and V S = max - min: skip S altogether
+    h, v, delta = _hue_max_delta(x)
+    h = h + shift.to(x.dtype).reshape(-1, 1, 1)
+    offsets = torch.tensor(_OFFSETS, device=x.device,
+                           dtype=x.dtype).view(1, 3, 1, 1)
+    k = torch.remainder(offsets + 6 * h[:, None], 6.0)
+    ramp = torch.minimum(k, 4 - k).clamp_(0, 1)
+    return (v[:, None] - delta[:, None] * ramp).clamp_(0, 1)
 
 
 #: the colour ops in the index order of :class:`ViewParams.factors`
@@ -104,4 +112,6 @@ COLOR_OPS = (adjust_brightness, adjust_contrast, adjust_saturation,
 
 def solarize(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """Invert every value at or above ``threshold``: ``1 - x``."""
+    if threshold == 0.5:  # on [0, 1] that is min(x, 1 - x), one pass
+        return torch.minimum(x, 1 - x)
     return torch.where(x >= threshold, 1 - x, x)

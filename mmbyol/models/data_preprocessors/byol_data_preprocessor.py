@@ -69,6 +69,17 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
                 zlib.crc32(key))
         return self._generator
 
+    def _photometric(self, x: torch.Tensor, params) -> torch.Tensor:
+        if x.device.type != 'cpu':
+            return apply_photometric(x, params, self.convention,
+                                     self.blur_taps)
+        # On a CPU, small chunks stay in cache: ~2x faster than one batch.
+        return torch.cat([
+            apply_photometric(x[i:i + 8], params[i:i + 8], self.convention,
+                              self.blur_taps)
+            for i in range(0, x.shape[0], 8)
+        ])
+
     def _check_views(self, data_samples) -> None:
         flags = [s.metainfo['byol_photometric'] for s in data_samples or []
                  if 'byol_photometric' in s.metainfo]
@@ -103,8 +114,7 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
             params = sample_view_params(
                 n, spec, h, w, self.convention,
                 generator=self.generator(x.device))
-            x = apply_photometric(x, params, self.convention,
-                                  self.blur_taps) * 255
+            x = self._photometric(x, params) * 255
             if self._enable_normalize:
                 x = (x - self.mean) / self.std
             out.append(x)

@@ -1,0 +1,234 @@
+"""Source images per second per CPU core of three BYOL data pipelines.
+
+    python tools/benchmark_data.py [--images DIR] [--num 256] [--size 224]
+
+On the same image files, in the same process, one thread each:
+
+* ``mmbyol-cpu``: ``LoadRGBImage`` + ``BYOLViews`` (all of T and T' per
+  image, as the data-loader workers run it with ``*_byol_cpu.py``);
+* ``mmbyol-batched``: workers' share (decode, crop, flip) per image plus
+  ``BYOLDataPreprocessor(augment_on_device=True)`` on batches of
+  ``--batch`` on ``--device`` (the default configs);
+* ``mmpretrain-stock``: MMPretrain's ``imagenet_bs32_byol.py`` train
+  pipeline built from MMPretrain's registry. Its ``ColorJitter`` with
+  ``hue=0.1`` crashes under numpy 2 (mmcv's ``adjust_hue``); the error is
+  reported and the pipeline is then timed with ``hue=0`` (said in the row).
+
+Each produces both views of every image. Speed is images / CPU seconds of
+this process (``time.process_time``), so it means "per core" and is robust
+to other load; wall-clock numbers are reported too. Without ``--images``
+the benchmark writes ``--num`` ImageNet-sized JPEGs (500 x 375), made from
+CIFAR-10 images if ``../shared/data/cifar10/train.tar.gz`` exists, else
+from smooth noise, to a temporary folder.
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import tarfile
+import tempfile
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+SHARED_TAR = osp.join(osp.dirname(__file__), '..', '..', 'shared', 'data',
+                      'cifar10', 'train.tar.gz')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--images', help='folder of images (default: synthetic)')
+    p.add_argument('--num', type=int, default=256, help='images to time')
+    p.add_argument('--size', type=int, default=224, help='view side')
+    p.add_argument('--batch', type=int, default=64,
+                   help='batch size of the batched path')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--convention', default='torchvision')
+    p.add_argument('--only', nargs='+', help='pipelines to run')
+    p.add_argument('--out', help='also write the JSON here')
+    return p.parse_args(argv)
+
+
+def make_images(folder: str, num: int) -> list:
+    """``num`` 500 x 375 JPEGs (upscaled CIFAR-10 when available)."""
+    paths, sources = [], []
+    if osp.exists(SHARED_TAR):
+        with tarfile.open(SHARED_TAR) as tar:
+            for member in tar:
+                if member.isfile() and member.name.endswith('.jpg'):
+                    sources.append(Image.open(tar.extractfile(member))
+                                   .convert('RGB'))
+                    if len(sources) == num:
+                        break
+    rng = np.random.default_rng(0)
+    for i in range(num):
+        if sources:
+            img = sources[i].resize((500, 375), Image.BICUBIC)
+        else:
+            small = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+            img = Image.fromarray(small).resize((500, 375), Image.BICUBIC)
+        path = osp.join(folder, f'{i:05d}.jpg')
+        img.save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def timed(name, paths, step, finish=None):
+    """Run ``step`` on every path (``finish`` on the collected outputs)."""
+    outputs = []
+    wall, cpu = time.perf_counter(), time.process_time()
+    for path in tqdm(paths, desc=name, leave=False):
+        outputs.append(step(path))
+        if finish is not None:
+            outputs = finish(outputs, last=path is paths[-1])
+    cpu = time.process_time() - cpu
+    wall = time.perf_counter() - wall
+    return dict(pipeline=name, images=len(paths), cpu_s=round(cpu, 3),
+                wall_s=round(wall, 3),
+                images_per_s_per_core=round(len(paths) / cpu, 1),
+                images_per_s_wall=round(len(paths) / wall, 1))
+
+
+def mmbyol_cpu(paths, args):
+    from mmcv.transforms import Compose
+    pipe = Compose([
+        dict(type='mmbyol.LoadRGBImage'),
+        dict(type='mmbyol.BYOLViews', size=args.size, photometric=True,
+             convention=args.convention)
+    ])
+    return timed('mmbyol-cpu', paths, lambda p: pipe(dict(img_path=p)))
+
+
+def mmbyol_batched(paths, args):
+    from mmcv.transforms import Compose
+    from mmengine.dataset import default_collate
+
+    from mmbyol.registry import MODELS
+    pipe = Compose([
+        dict(type='mmbyol.LoadRGBImage'),
+        dict(type='mmbyol.BYOLViews', size=args.size, photometric=False,
+             convention=args.convention),
+        dict(type='mmpretrain.PackInputs',
+             meta_keys=('img_path', 'byol_photometric')),
+    ])
+    pre = MODELS.build(
+        dict(type='mmbyol.BYOLDataPreprocessor', mean=[123.675, 116.28,
+                                                       103.53],
+             std=[58.395, 57.12, 57.375], augment_on_device=True,
+             convention=args.convention)).to(args.device)
+
+    spent = dict(cpu=0.0, wall=0.0)
+
+    def finish(outputs, last):
+        if len(outputs) < args.batch and not last:
+            return outputs
+        cpu, wall = time.process_time(), time.perf_counter()
+        with torch.no_grad():
+            out = pre(default_collate(outputs), training=True)
+        if args.device.startswith('cuda'):
+            torch.cuda.synchronize()
+        assert len(out['inputs']) == 2
+        spent['cpu'] += time.process_time() - cpu
+        spent['wall'] += time.perf_counter() - wall
+        return []
+
+    name = f'mmbyol-batched ({args.device}, batch {args.batch})'
+    total = timed(name, paths, lambda p: pipe(dict(img_path=p)), finish)
+    # The share of the CPU cores when the colour ops run on an accelerator:
+    # what the data-loader workers do (decode, crop, flip, pack).
+    workers = dict(total, pipeline='mmbyol-batched: workers only '
+                   '(decode+crop+flip)')
+    workers['cpu_s'] = round(total['cpu_s'] - spent['cpu'], 3)
+    workers['wall_s'] = round(total['wall_s'] - spent['wall'], 3)
+    workers['images_per_s_per_core'] = round(
+        len(paths) / workers['cpu_s'], 1)
+    workers['images_per_s_wall'] = round(len(paths) / workers['wall_s'], 1)
+    total['device_ops_cpu_s'] = round(spent['cpu'], 3)
+    return [total, workers]
+
+
+def stock_pipeline(hue: float):
+    from mmcv.transforms import Compose
+    from mmengine.config import Config
+
+    import mmpretrain
+    cfg = Config.fromfile(
+        osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'configs',
+                 '_base_', 'datasets', 'imagenet_bs32_byol.py'))
+    pipeline = copy.deepcopy(cfg.train_pipeline)
+    for view in pipeline[1]['transforms']:
+        for step in view:
+            if step['type'] == 'RandomApply':
+                step['transforms'][0]['hue'] = hue
+    for step in pipeline:
+        step['type'] = 'mmpretrain.' + step['type']
+    return Compose(pipeline)
+
+
+def mmpretrain_stock(paths, args):
+    note = None
+    pipe = stock_pipeline(hue=0.1)
+    try:
+        for _ in range(10):  # ColorJitter runs with p 0.8 per view
+            pipe(dict(img_path=paths[0]))
+    except Exception as exc:  # noqa: BLE001
+        note = (f'hue=0.1 crashes: {type(exc).__name__}: {exc}'.strip()
+                [:200] + '; timed with hue=0')
+        pipe = stock_pipeline(hue=0.0)
+    row = timed('mmpretrain-stock' + (' (hue=0)' if note else ''), paths,
+                lambda p: pipe(dict(img_path=p)))
+    row['note'] = note
+    return row
+
+
+PIPELINES = dict(cpu=mmbyol_cpu, batched=mmbyol_batched,
+                 stock=mmpretrain_stock)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    try:
+        import cv2
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+    from mmbyol.utils import register_all_modules
+    register_all_modules()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.images:
+            from mmbyol.datasets import scan_images
+            paths = scan_images(args.images)[:args.num]
+        else:
+            paths = make_images(tmp, args.num)
+        rows = []
+        for key in args.only or PIPELINES:
+            row = PIPELINES[key](paths, args)
+            rows += row if isinstance(row, list) else [row]
+    result = dict(size=args.size, images=len(paths), threads=1,
+                  cpu_count=os.cpu_count(),
+                  load_avg=[round(x, 2) for x in os.getloadavg()],
+                  pipelines=rows)
+    stock = [r for r in rows if r['pipeline'].startswith('mmpretrain')]
+    if stock:
+        for r in rows:
+            r['x_stock'] = round(r['images_per_s_per_core'] /
+                                 stock[0]['images_per_s_per_core'], 2)
+    print(json.dumps(result, indent=1))
+    print(f'\n{"pipeline":50s} {"img/s/core":>10s} {"img/s wall":>10s} '
+          f'{"x stock":>8s}')
+    for r in rows:
+        print(f'{r["pipeline"]:50s} {r["images_per_s_per_core"]:10.1f} '
+              f'{r["images_per_s_wall"]:10.1f} {r.get("x_stock", 0):8.2f}')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=1)
+    return result
+
+
+if __name__ == '__main__':
+    main()
