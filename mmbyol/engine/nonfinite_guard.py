@@ -20,6 +20,8 @@ more than ``max_in_a_row`` non-finite losses in a row the run stops with
 :class:`NonFiniteLossError`; no checkpoint is written for the bad steps,
 so the last checkpoint is the last good state.
 """
+import logging
+
 import torch
 import torch.distributed as torch_dist
 from mmengine.logging import MessageHub, print_log
@@ -75,7 +77,7 @@ def guarded_update(loss: torch.Tensor, optim_wrapper: OptimWrapper,
     print_log(
         f'non-finite loss ({loss.item()}) at iteration {iteration}: step '
         f'skipped ({in_a_row} in a row, {total} in total)',
-        logger='current', level='WARNING')
+        logger='current', level=logging.WARNING)
     # The skipped micro-batch still counts towards the accumulation window.
     optim_wrapper._inner_count += 1
     if optim_wrapper.should_update():

@@ -8,6 +8,7 @@ subclasses instead put the sampler at the first untrained sample (see
 global random states saved with the checkpoint right before the first
 resumed batch.  Without a resume they behave exactly like MMEngine's.
 """
+import logging
 from typing import Optional
 
 from mmengine.logging import print_log
@@ -40,7 +41,7 @@ class _ResumeMixin:
                 print_log(
                     f'{type(sampler).__name__} cannot start mid-epoch: the '
                     f'first {batches_done} batches of this epoch are '
-                    'trained again', logger='current', level='WARNING')
+                    'trained again', logger='current', level=logging.WARNING)
         if self._resume_state is not None:
             rng = self._resume_state.get('rng')
             if rng is not None:
