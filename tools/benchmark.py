@@ -1,0 +1,468 @@
+"""Seconds per BYOL iteration through MMEngine's Runner, optionally side by
+side with MMPretrain's own BYOL in the same process.
+
+    python tools/benchmark.py CONFIG [--amp] [--channels-last] [--compile]
+        [--against-mmpretrain] [--iters 3] [--warmup 2] [--rounds 2]
+        [--cfg-options ...] [--out result.json]
+
+For each side (``mmbyol`` from CONFIG; with ``--against-mmpretrain`` also
+``mmpretrain``: MMPretrain's ``BYOL``, ``NonLinearNeck``, ``CosineEMA``,
+``LARS`` and its ``imagenet_bs32_byol.py`` augmentations, scope
+``mmpretrain``, fp32 NCHW as it ships, with CONFIG's backbone, neck sizes,
+batch, data folder, loader and schedule) it measures
+
+* ``iteration``: the whole Runner iteration (next batch from the loader,
+  ``before_train_iter`` hooks, ``train_step``: preprocess, forward,
+  backward, optimizer, EMA, then ``after_train_iter`` hooks: logging,
+  schedulers), ``--iters`` timed after ``--warmup`` per block; the sides run
+  in alternating blocks for ``--rounds`` rounds (blocks, not single
+  iterations, so that one side's loader workers never run inside the other
+  side's timing);
+* ``model_step``: ``model.train_step`` alone on pre-loaded batches;
+* ``ema_ms``: one target-network update;
+* ``syncs_per_iter``: host-device syncs in one whole iteration, and
+  ``syncs_optimizer_ema`` in the optimizer step + EMA alone
+  (:class:`mmbyol.utils.sync_counter.SyncCounter`);
+* ``peak_rss_mb`` (this process, sampled every 10 ms while the side runs:
+  both models are resident; loader workers are separate processes) or
+  ``peak_cuda_mb`` (``torch.cuda.max_memory_allocated``).
+
+Output: a table and JSON (stdout, and ``--out``).
+"""
+import argparse
+import copy
+import json
+import os.path as osp
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+
+import mmpretrain
+import torch
+import torch.nn as nn
+from mmengine.config import Config, DictAction
+from mmengine.logging import MessageHub, MMLogger
+from mmengine.registry import DefaultScope
+from mmengine.runner import IterBasedTrainLoop, Runner
+from mmengine.visualization import Visualizer
+from tqdm import tqdm
+
+from mmbyol.utils import register_all_modules
+from mmbyol.utils.sync_counter import SyncCounter
+
+MMPRETRAIN_VIEWS = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
+                            'configs', '_base_', 'datasets',
+                            'imagenet_bs32_byol.py')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config')
+    p.add_argument('--against-mmpretrain', action='store_true')
+    p.add_argument('--amp', action='store_true',
+                   help='mmbyol side: bf16 autocast (AutocastOptimWrapper)')
+    p.add_argument('--channels-last', action='store_true',
+                   help='mmbyol side: ChannelsLastHook')
+    p.add_argument('--compile', action='store_true',
+                   help='mmbyol side: CompileHook (inductor)')
+    p.add_argument('--iters', type=int, default=3, help='timed per block')
+    p.add_argument('--warmup', type=int, default=2, help='untimed per block')
+    p.add_argument('--rounds', type=int, default=2, help='blocks per side')
+    p.add_argument('--step-iters', type=int, default=3,
+                   help='timed model steps on pre-loaded batches')
+    p.add_argument('--ema-repeats', type=int, default=20)
+    p.add_argument('--image-size', type=int,
+                   help='mmpretrain side crop size (default: from CONFIG)')
+    p.add_argument('--work-dir', help='default: a temporary folder')
+    p.add_argument('--out', help='also write the JSON here')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------- configs
+def _strip_runner_extras(cfg: Config, max_iters: int, work_dir: str,
+                         name: str) -> Config:
+    """Iteration-based, no evaluation, no checkpoints, quiet logs."""
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks = dict(cfg.get('default_hooks', {}), checkpoint=None)
+    cfg.resume, cfg.load_from = False, None
+    cfg.work_dir = osp.join(work_dir, name)
+    cfg.experiment_name = f'benchmark-{name}'
+    cfg.log_level = 'ERROR'
+    return cfg
+
+
+def mmbyol_config(args, max_iters: int, work_dir: str) -> Config:
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    hooks = [h for h in cfg.get('custom_hooks', [])
+             if h.get('type') not in ('KNNHook', )]  # evaluation, not speed
+    if args.amp:
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+    if args.channels_last:
+        hooks.append(dict(type='ChannelsLastHook'))
+    if args.compile:
+        hooks.append(dict(type='CompileHook'))
+    cfg.custom_hooks = hooks
+    cfg.default_scope = 'mmbyol'
+    return _strip_runner_extras(cfg, max_iters, work_dir, 'mmbyol')
+
+
+def _view_size(cfg: Config) -> int:
+    for t in cfg.train_dataloader.dataset.get('pipeline', []):
+        for key in ('size', 'scale'):
+            if isinstance(t.get(key), int):
+                return t[key]
+    return 224
+
+
+def mmpretrain_config(args, byol: Config, max_iters: int,
+                      work_dir: str) -> Config:
+    """MMPretrain's BYOL with mmbyol's backbone, sizes, batch and data."""
+    model = byol.model
+    neck = dict(type='NonLinearNeck', in_channels=model.neck.in_channels,
+                hid_channels=model.neck.get('hid_channels', 4096),
+                out_channels=model.neck.get('out_channels', 256),
+                num_layers=2, with_bias=True, with_last_bn=False,
+                with_avg_pool=True)
+    pred = model.head.predictor
+    predictor = dict(neck, in_channels=pred.in_channels,
+                     hid_channels=pred.get('hid_channels', 4096),
+                     out_channels=pred.get('out_channels', 256),
+                     with_avg_pool=False)
+    taus = [h.get('base_tau', 0.996) for h in byol.get('custom_hooks', [])
+            if h.get('type') == 'BYOLMomentumHook'] or [0.996]
+    preproc = byol.model.get('data_preprocessor') or byol.get(
+        'data_preprocessor', {})
+    views = Config.fromfile(MMPRETRAIN_VIEWS)
+    size = args.image_size or _view_size(byol)
+    pipeline = copy.deepcopy(views.train_pipeline)
+    for view in pipeline[1]['transforms']:
+        for t in view:
+            if t['type'] == 'RandomResizedCrop':
+                t['scale'] = size
+            if t['type'] == 'RandomApply':
+                # mmcv's adjust_hue overflows under numpy 2: no hue jitter
+                t['transforms'][0]['hue'] = 0.
+    data = byol.train_dataloader
+    opt = byol.optim_wrapper.optimizer
+    exclude = dict(decay_mult=0, lars_exclude=True)
+    cfg = Config(dict(
+        default_scope='mmpretrain',
+        model=dict(
+            type='BYOL', base_momentum=1 - taus[0],
+            backbone=copy.deepcopy(model.backbone), neck=neck,
+            head=dict(type='LatentPredictHead', predictor=predictor,
+                      loss=dict(type='CosineSimilarityLoss')),
+            data_preprocessor=dict(
+                type='SelfSupDataPreprocessor',
+                mean=preproc.get('mean', views.data_preprocessor.mean),
+                std=preproc.get('std', views.data_preprocessor.std),
+                to_rgb=True)),
+        train_dataloader=dict(
+            batch_size=data.batch_size, num_workers=data.num_workers,
+            persistent_workers=data.get('persistent_workers', False),
+            drop_last=True, sampler=copy.deepcopy(data.sampler),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(type='CustomDataset',
+                         data_root=data.dataset.data_root,
+                         data_prefix=data.dataset.get('data_prefix', ''),
+                         with_label=False, pipeline=pipeline)),
+        optim_wrapper=dict(
+            type='OptimWrapper',
+            optimizer=dict(type='LARS', lr=opt.lr,
+                           momentum=opt.get('momentum', 0.9),
+                           weight_decay=opt.get('weight_decay', 1e-6)),
+            paramwise_cfg=dict(custom_keys={
+                'bn': exclude, 'bias': exclude, 'downsample.1': exclude})),
+        param_scheduler=copy.deepcopy(byol.get('param_scheduler')),
+        default_hooks=copy.deepcopy(byol.default_hooks),
+        env_cfg=copy.deepcopy(byol.get('env_cfg', {})),
+        randomness=copy.deepcopy(byol.get('randomness', {})),
+        log_processor=copy.deepcopy(byol.get('log_processor', {})),
+    ))
+    return _strip_runner_extras(cfg, max_iters, work_dir, 'mmpretrain')
+
+
+# ------------------------------------------------------------------ sides
+class SteppedLoop(IterBasedTrainLoop):
+    """``Runner.train()`` sets everything up; iterations run on demand."""
+
+    def run(self):
+        self.runner.call_hook('before_train')
+        self.runner.call_hook('before_train_epoch')
+        return self.runner.model
+
+    def step(self) -> None:
+        self.runner.model.train()
+        self.run_iter(next(self.dataloader_iterator))
+
+    def finish(self) -> None:
+        self.runner.call_hook('after_train_epoch')
+        self.runner.call_hook('after_train')
+
+
+class Side:
+    """One BYOL implementation with its Runner, loop and measurements."""
+
+    def __init__(self, name: str, cfg: Config) -> None:
+        self.name, self.scope = name, cfg.default_scope
+        with DefaultScope.overwrite_default_scope(self.scope):
+            self.runner = Runner.from_cfg(cfg)
+        self.runner._train_loop = dict(type=SteppedLoop,
+                                       max_iters=cfg.train_cfg.max_iters)
+        self.batch_size = cfg.train_dataloader.batch_size
+        self.times = dict(iteration=[], model_step=[])
+        self.peak_mem = 0.0
+        self.result = {}
+
+    @contextmanager
+    def active(self):
+        """Make this side's scope, message hub, logger, visualizer current.
+
+        MMPretrain's ``CosineEMA`` reads ``max_iters`` from the *current*
+        message hub, which MMEngine defines as the last created one.
+        """
+        for cls, inst in ((MessageHub, self.runner.message_hub),
+                          (MMLogger, self.runner.logger),
+                          (Visualizer, self.runner.visualizer)):
+            cls._instance_dict.move_to_end(inst.instance_name)
+        with DefaultScope.overwrite_default_scope(self.scope):
+            yield
+
+    def setup(self) -> None:
+        with self.active():
+            self.runner.train()  # builds everything, runs before_train
+        self.loop = self.runner.train_loop
+        self.model = self.runner.model
+        self.optim_wrapper = self.runner.optim_wrapper
+
+    def ema(self):
+        """A callable doing one target update, as this side trains it."""
+        model = getattr(self.model, 'module', self.model)
+        if hasattr(model, 'update_target'):
+            return lambda: model.update_target(0.996)
+        online = nn.Sequential(model.backbone, model.neck)
+        return lambda: model.target_net.update_parameters(online)
+
+
+# ---------------------------------------------------------------- measure
+def device_sync() -> None:
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
+class PeakMemory:
+    """Peak CPU RSS (sampled every 10 ms) or CUDA max allocated, in MB."""
+
+    def __init__(self) -> None:
+        self.cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+        self.peak, self._stop = 0, threading.Event()
+        if not self.cuda and osp.exists('/proc/self/statm'):
+            import resource
+            self._page = resource.getpagesize()
+            threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            with open('/proc/self/statm') as f:
+                rss = int(f.read().split()[1]) * self._page
+            self.peak = max(self.peak, rss)
+
+    def reset(self) -> None:
+        self.peak = 0
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+
+    def read_mb(self) -> float:
+        peak = torch.cuda.max_memory_allocated() if self.cuda else self.peak
+        return peak / 2**20
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def timed(fn) -> float:
+    device_sync()
+    start = time.perf_counter()
+    fn()
+    device_sync()
+    return time.perf_counter() - start
+
+
+def summary(times, batch_size) -> dict:
+    if not times:
+        return {}
+    median = statistics.median(times)
+    return dict(n=len(times), median_s=median, min_s=min(times),
+                max_s=max(times),
+                stdev_s=statistics.stdev(times) if len(times) > 1 else 0.0,
+                images_per_s=batch_size / median)
+
+
+def count_syncs(side: Side, batch) -> dict:
+    """Syncs in one whole iteration and in optimizer step + EMA alone."""
+    out = {}
+    try:
+        with side.active(), SyncCounter() as whole:
+            side.loop.step()
+        out.update(syncs_per_iter=whole.count, syncs_by_op=dict(whole.by_op),
+                   cuda_syncs_per_iter=whole.cuda_count)
+        model, wrapper = side.model, side.optim_wrapper
+        with side.active():
+            with wrapper.optim_context(model):
+                data = model.data_preprocessor(batch, True)
+                losses = model(**data, mode='loss')
+            loss, _ = model.parse_losses(losses)
+            wrapper.backward(loss)
+            ema = None if hasattr(model, 'update_target') else side.ema()
+            with SyncCounter() as step:
+                wrapper.step()  # mmbyol's EMA runs in its step post-hook
+                if ema is not None:
+                    ema()
+            wrapper.zero_grad()
+        out.update(syncs_optimizer_ema=step.count,
+                   cuda_syncs_optimizer_ema=step.cuda_count)
+    except Exception as err:  # e.g. a compiled graph under a dispatch mode
+        out['syncs_error'] = f'{type(err).__name__}: {err}'
+    return out
+
+
+def run(args) -> dict:
+    register_all_modules(init_default_scope=False)
+    work_dir = args.work_dir or tempfile.mkdtemp(prefix='mmbyol-bench-')
+    per_side = args.rounds * (args.warmup + args.iters) + args.step_iters + 4
+    byol_cfg = mmbyol_config(args, per_side, work_dir)
+    sides = [Side('mmbyol', copy.deepcopy(byol_cfg))]
+    if args.against_mmpretrain:
+        sides.append(Side('mmpretrain', mmpretrain_config(
+            args, byol_cfg, per_side, work_dir)))
+    for side in sides:
+        side.setup()
+    memory = PeakMemory()
+    total = len(sides) * (per_side - 4)
+    with tqdm(total=total, desc='benchmark', file=sys.stderr) as bar:
+        for _ in range(args.rounds):
+            for side in sides:
+                with side.active():
+                    memory.reset()
+                    for i in range(args.warmup + args.iters):
+                        t = timed(side.loop.step)
+                        if i >= args.warmup:
+                            side.times['iteration'].append(t)
+                        bar.update()
+                    side.peak_mem = max(side.peak_mem, memory.read_mb())
+        for side in sides:
+            batches = [next(side.loop.dataloader_iterator)
+                       for _ in range(max(args.step_iters, 1))]
+            with side.active():
+                for batch in batches[:args.step_iters]:
+                    side.times['model_step'].append(timed(
+                        lambda: side.model.train_step(
+                            batch, optim_wrapper=side.optim_wrapper)))
+                    bar.update()
+                ema = side.ema()
+                ema_times = [timed(ema) for _ in range(args.ema_repeats)]
+            side.result.update(count_syncs(side, batches[0]))
+            side.result['ema_ms'] = 1e3 * statistics.median(ema_times) \
+                if ema_times else None
+    memory.close()
+    for side in sides:
+        with side.active():
+            side.loop.finish()
+    return report(args, byol_cfg, sides, memory.cuda)
+
+
+def report(args, cfg, sides, cuda: bool) -> dict:
+    result = dict(
+        config=args.config, cfg_options=args.cfg_options,
+        mmbyol_settings=dict(
+            amp=args.amp, channels_last=args.channels_last,
+            compile=args.compile, optim_wrapper=cfg.optim_wrapper.get(
+                'type', 'OptimWrapper'),
+            optimizer=cfg.optim_wrapper.optimizer.type),
+        batch_size=cfg.train_dataloader.batch_size,
+        num_workers=cfg.train_dataloader.num_workers,
+        device=torch.cuda.get_device_name() if cuda else platform.processor()
+        or platform.machine(),
+        torch=torch.__version__, torch_threads=torch.get_num_threads(),
+        iters=args.iters, warmup=args.warmup, rounds=args.rounds, sides={})
+    for side in sides:
+        entry = dict(iteration=summary(side.times['iteration'],
+                                       side.batch_size),
+                     model_step=summary(side.times['model_step'],
+                                        side.batch_size))
+        entry['peak_cuda_mb' if cuda else 'peak_rss_mb'] = side.peak_mem
+        entry.update(side.result)
+        result['sides'][side.name] = entry
+    if len(sides) == 2:
+        a, b = (result['sides'][s.name] for s in sides)
+        result['speedup'] = {
+            k: a[k]['images_per_s'] / b[k]['images_per_s']
+            for k in ('iteration', 'model_step') if a[k] and b[k]}
+    return result
+
+
+def table(result: dict) -> str:
+    names = list(result['sides'])
+    rows = [('metric', *names)]
+
+    def get(entry, path):
+        for key in path.split('.'):
+            entry = entry.get(key) if isinstance(entry, dict) else None
+        return entry
+
+    for label, path, fmt in [
+        ('s/iter (median)', 'iteration.median_s', '{:.3f}'),
+        ('s/iter (min-max)', None, None),
+        ('images/s', 'iteration.images_per_s', '{:.1f}'),
+        ('model step s (median)', 'model_step.median_s', '{:.3f}'),
+        ('model step images/s', 'model_step.images_per_s', '{:.1f}'),
+        ('EMA update ms', 'ema_ms', '{:.2f}'),
+        ('syncs / iteration', 'syncs_per_iter', '{}'),
+        ('syncs optimizer+EMA', 'syncs_optimizer_ema', '{}'),
+        ('peak RSS MB', 'peak_rss_mb', '{:.0f}'),
+        ('peak CUDA MB', 'peak_cuda_mb', '{:.0f}'),
+    ]:
+        cells = []
+        for name in names:
+            entry = result['sides'][name]
+            if path is None:
+                it = entry['iteration']
+                cells.append(f"{it['min_s']:.3f}-{it['max_s']:.3f}"
+                             if it else '-')
+                continue
+            value = get(entry, path)
+            cells.append('-' if value is None else fmt.format(value))
+        if any(c != '-' for c in cells):
+            rows.append((label, *cells))
+    for key, value in result.get('speedup', {}).items():
+        rows.append((f'speedup {key}', f'{value:.2f}x', ''))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return '\n'.join('  '.join(str(c).ljust(w) for c, w in zip(r, widths))
+                     for r in rows)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    result = run(args)
+    print(table(result))
+    text = json.dumps(result, indent=2, default=str)
+    print(text)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(text + '\n')
+    return result
+
+
+if __name__ == '__main__':
+    main()
