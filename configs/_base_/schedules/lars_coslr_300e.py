@@ -6,7 +6,8 @@ optim_wrapper = dict(
     type='OptimWrapper',
     constructor='BYOLOptimWrapperConstructor',
     optimizer=dict(
-        type='LARS', lr=0.2, momentum=0.9, weight_decay=1.5e-6, eta=1e-3),
+        type='FusedLARS', lr=0.2, momentum=0.9, weight_decay=1.5e-6,
+        eta=1e-3),  # mmbyol's sync-free LARS (docs/speed.md)
     paramwise_cfg=dict(exclude_bias_and_norm=True),
 )
 
