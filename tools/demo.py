@@ -6,38 +6,27 @@ import copy
 import json
 import time
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import default_collate
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
-from mmbyol.evaluation import knn_classify, topk_accuracy
-from mmbyol.models import pool_features
+from mmbyol.evaluation.features import extract_features
+from mmbyol.evaluation.knn import knn_evaluate
 from mmbyol.registry import DATASETS
 from mmbyol.utils import register_all_modules
 
 
-@torch.no_grad()
-def encode(backbone, preprocessor, dataset, batch_size=256):
-    """Pooled features and labels of a labelled dataset, eval mode."""
-    was_training = backbone.training
-    backbone.eval()
-    feats, labels = [], []
-    for batch in DataLoader(dataset, batch_size, collate_fn=default_collate):
-        data = preprocessor(batch, training=False)
-        feats.append(pool_features(backbone(data['inputs'])))
-        labels += [int(s.gt_label) for s in data['data_samples']]
-    backbone.train(was_training)
-    return torch.cat(feats), torch.tensor(labels)
-
-
 def knn_top1(backbone, preprocessor, bank, query, k):
-    bank_x, bank_y = encode(backbone, preprocessor, bank)
-    query_x, query_y = encode(backbone, preprocessor, query)
-    scores = knn_classify(bank_x, bank_y, query_x, num_classes=10, k=k)
-    return topk_accuracy(scores, query_y, topk=(1, ))[0]
+    """kNN top-1 of the held-out digits against the labelled training bank."""
+    def encode(dataset):
+        loader = DataLoader(dataset, 256, collate_fn=default_collate)
+        return extract_features(backbone, preprocessor, loader)
+
+    (bank_x, bank_y), (query_x, query_y) = encode(bank), encode(query)
+    return knn_evaluate(bank_x, bank_y, query_x, query_y, num_classes=10,
+                        k=k, topk=(1, ))['top1']
 
 
 class SnapshotInitHook(Hook):
