@@ -12,7 +12,12 @@ tau schedule, target updated after every optimizer step) and saves
 * ``encoder.pth``: ``learner.net.state_dict()``, which loads into
   ``torchvision.models.resnet18()``;
 * ``learner.pth``: the whole learner (online, target, projector,
-  predictor and the EMA step counter), for ``learner.load_state_dict``.
+  predictor and the EMA step counter), for ``learner.load_state_dict``;
+* ``byol_runner.pth``: the same as a checkpoint of mmbyol's Runner ``BYOL``
+  with an MMPretrain ResNet-18 backbone (``ResNet_CIFAR`` with
+  ``--cifar-stem``), for ``load_from``/``--resume`` and mmbyol's tools
+  (e.g. ``configs/byol_resnet18_cifar10.py``; keep the normalisation equal:
+  ``--mean``/``--std`` are the config's values divided by 255).
 """
 import argparse
 import json
@@ -49,6 +54,11 @@ def parse_args(argv=None):
     parser.add_argument('--warmup-steps', type=int, default=None,
                         help='linear lr warm-up (default: 1/30 of the run)')
     parser.add_argument('--base-tau', type=float, default=0.996)
+    parser.add_argument('--mean', type=float, nargs=3,
+                        default=(0.485, 0.456, 0.406),
+                        help='per-channel mean of [0, 1] images (ImageNet)')
+    parser.add_argument('--std', type=float, nargs=3,
+                        default=(0.229, 0.224, 0.225))
     parser.add_argument('--cifar-stem', action='store_true',
                         help='3x3 stride-1 stem, no max-pool (tiny images)')
     parser.add_argument('--amp', action='store_true',
@@ -101,6 +111,7 @@ def main(argv=None) -> dict:
     net = build_encoder(args.cifar_stem).to(device)
     learner = BYOLLearner(net, args.image_size, hidden_layer='avgpool',
                           total_steps=total_steps, base_tau=args.base_tau,
+                          mean=args.mean, std=args.std,
                           channels_last=args.channels_last).to(device)
     if args.channels_last:
         learner = learner.to(memory_format=torch.channels_last)
@@ -141,10 +152,12 @@ def main(argv=None) -> dict:
     learner_path = os.path.join(args.out, 'learner.pth')
     torch.save(learner.net.state_dict(), encoder_path)
     torch.save(learner.state_dict(), learner_path)
+    runner_path = os.path.join(args.out, 'byol_runner.pth')
+    torch.save(learner.to_runner_checkpoint(), runner_path)
     summary = dict(steps=step, final_loss=round(loss.item(), 4),
                    tau=learner.tau, seconds=round(time.time() - start, 1),
                    device=str(device), encoder=encoder_path,
-                   learner=learner_path)
+                   learner=learner_path, runner_checkpoint=runner_path)
     print(json.dumps(summary))
     return summary
 

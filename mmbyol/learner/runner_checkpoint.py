@@ -12,13 +12,19 @@ learner (``state_dict``)   Runner ``BYOL`` (``state_dict``)  role
 =========================  ==============================  =================
 
 Projector and predictor are the same :class:`BYOLNeck` on both sides.  The
-encoder keys carry over unchanged after the prefix, so they load only when
-the learner wraps the Runner backbone's class (e.g. MMPretrain's ``ResNet``
-with ``hidden_layer=None``); a torchvision ResNet's names differ from
-MMPretrain's and ``load_state_dict`` reports the mismatch.
+encoder keys carry over unchanged after the prefix, so they load where the
+two encoders share a key layout: the same class (an MMPretrain backbone
+with ``hidden_layer=None``), or torchvision's ``resnet18/34/50/...`` read
+at ``'avgpool'`` and MMPretrain's ``ResNet`` of the same depth (with a
+3x3 stride-1 stem and no max-pool: ``ResNet_CIFAR``), whose keys are
+identical except torchvision's classifier ``fc.*``.  The encoder's
+parameters that the representation does not use
+(``learner.unused_parameters``, such as ``fc.*``) are left out of the Runner
+checkpoint, and keep the learner's values when loading one.  Other layouts
+fail in ``load_state_dict`` with the list of mismatched keys.
 """
 from collections import OrderedDict
-from typing import Dict, Tuple, Union
+from typing import Dict, Sequence, Tuple, Union
 
 import torch
 
@@ -49,12 +55,20 @@ def _rename(state: Dict[str, torch.Tensor], to_runner: bool
     return renamed, skipped
 
 
-def learner_to_runner(state: Dict[str, torch.Tensor]) -> dict:
+def _encoder_keys(names: Sequence[str]) -> set:
+    return {f'{prefix}{name}' for name in names
+            for prefix in ('net.', 'target_net.')}
+
+
+def learner_to_runner(state: Dict[str, torch.Tensor],
+                      drop: Sequence[str] = ()) -> dict:
     """A learner ``state_dict()`` -> a checkpoint the Runner loads
     (``load_from``, ``mmengine.runner.load_checkpoint``): ``state_dict``
-    (weights on the CPU), ``byol_momentum`` and ``meta``."""
+    (weights on the CPU), ``byol_momentum`` and ``meta``.  ``drop`` names
+    encoder parameters (e.g. ``'fc.weight'``) to leave out."""
+    dropped = _encoder_keys(drop) | {EXTRA_STATE}
     weights, _ = _rename(
-        {k: v.detach().cpu() for k, v in state.items() if k != EXTRA_STATE},
+        {k: v.detach().cpu() for k, v in state.items() if k not in dropped},
         to_runner=True)
     checkpoint = dict(
         meta=dict(converted_from='mmbyol.BYOLLearner'), state_dict=weights)
@@ -81,8 +95,8 @@ def runner_to_learner(checkpoint: dict) -> Tuple[dict, list]:
 
 
 def to_runner_checkpoint(learner) -> dict:
-    """See :func:`learner_to_runner`."""
-    return learner_to_runner(learner.state_dict())
+    """:func:`learner_to_runner` without ``learner.unused_parameters``."""
+    return learner_to_runner(learner.state_dict(), learner.unused_parameters)
 
 
 def load_runner_checkpoint(learner, checkpoint: Union[str, dict],
@@ -94,7 +108,10 @@ def load_runner_checkpoint(learner, checkpoint: Union[str, dict],
         # state; refuses files that ask for anything else
         checkpoint = load_checkpoint_safely(checkpoint)
     weights, skipped = runner_to_learner(checkpoint)
-    if EXTRA_STATE not in weights:  # a bare state_dict: keep the counter
-        weights[EXTRA_STATE] = learner.get_extra_state()
+    own = learner.state_dict()
+    for key in _encoder_keys(learner.unused_parameters) | {EXTRA_STATE}:
+        # e.g. torchvision's fc (not in the Runner's backbone), or the
+        # step counter missing from a bare state_dict: keep the learner's
+        weights.setdefault(key, own[key])
     learner.load_state_dict(weights, strict=strict)
     return skipped

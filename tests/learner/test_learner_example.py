@@ -38,3 +38,15 @@ def test_example_runs_on_real_images(cifar_folder, tmp_path, capsys):
     learner = torch.load(tmp_path / 'learner.pth', weights_only=True)
     assert learner['_extra_state']['steps'] == 3
     assert torch.equal(learner['net.conv1.weight'], state['conv1.weight'])
+    # ... and as a Runner checkpoint, loading strictly into the model of
+    # the CIFAR-10 recipe (MMPretrain ResNet_CIFAR-18, paper-size MLPs).
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    from mmbyol.registry import MODELS
+    cfg = Config.fromfile(str(EXAMPLE.parents[1] / 'configs' /
+                              'byol_resnet18_cifar10.py'))
+    model = MODELS.build(cfg.model)
+    checkpoint = load_checkpoint(model, summary['runner_checkpoint'],
+                                 strict=True)
+    assert checkpoint['byol_momentum']['steps'] == 3
+    assert torch.equal(model.backbone.conv1.weight, state['conv1.weight'])

@@ -108,10 +108,41 @@ def test_checkpoint_round_trip_through_files(tmp_path):
             assert torch.equal(value, learner.state_dict()[key]), key
 
 
-def test_runner_checkpoint_of_another_encoder_class_is_refused():
+def test_torchvision_resnet_learner_and_mmpretrain_byol_share_weights():
+    """torchvision's ResNet-18 read at 'avgpool' (3x3 stem, no max-pool)
+    and MMPretrain's ResNet_CIFAR-18 share one key layout but torchvision's
+    classifier: the Runner checkpoint converts both ways, and the two
+    compute the same loss."""
     import torchvision
-    _, learner = build_pair()
-    other = BYOLLearner(torchvision.models.resnet18(), 16, 'avgpool',
-                        projection_size=16, projection_hidden_size=32)
-    with pytest.raises(RuntimeError, match='Missing key'):
-        other.load_runner_checkpoint(learner.to_runner_checkpoint())
+    torch.manual_seed(0)
+    byol = MODELS.build(dict(
+        type='BYOL', backbone=dict(type='ResNet_CIFAR', depth=18),
+        neck=dict(type='BYOLNeck', in_channels=512, hid_channels=32,
+                  out_channels=16),
+        head=dict(type='LatentPredictHead',
+                  predictor=dict(type='BYOLNeck', in_channels=16,
+                                 hid_channels=32, out_channels=16))))
+    net = torchvision.models.resnet18()
+    net.conv1 = torch.nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+    net.maxpool = torch.nn.Identity()
+    learner = BYOLLearner(net, 16, 'avgpool', projection_size=16,
+                          projection_hidden_size=32)
+    fc = net.fc.weight.detach().clone()
+    assert learner.load_runner_checkpoint(
+        dict(state_dict=byol.state_dict())) == []
+    assert torch.equal(net.fc.weight, fc)  # not in the Runner checkpoint
+    views = torch.randn(2, 4, 3, 16, 16)
+    torch.testing.assert_close(learner.loss_from_views(*views),
+                               byol.loss(list(views))['loss'], rtol=0,
+                               atol=1e-5)
+    converted = learner.to_runner_checkpoint()['state_dict']
+    assert not any('fc.' in k for k in converted)
+    byol.load_state_dict(converted, strict=True)
+
+    # An encoder with another layout is refused, naming the keys.
+    other = BYOLLearner(torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1)), 16, None,
+        projection_size=16, projection_hidden_size=32)
+    with pytest.raises(RuntimeError, match='Unexpected key.*backbone|'
+                       'Missing key'):
+        other.load_runner_checkpoint(dict(state_dict=byol.state_dict()))
