@@ -257,6 +257,10 @@ class ReliableRunner(Runner):
     def load_or_resume(self) -> None:
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
+        if is_main_process():  # torn files of saves that were killed
+            for name in os.listdir(self.work_dir):
+                if name.endswith('.pth.tmp'):
+                    os.remove(osp.join(self.work_dir, name))
         for path in self.resume_candidates():
             try:
                 self.resume(path)
