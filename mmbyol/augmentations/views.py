@@ -30,6 +30,23 @@ def _apply_to(x: torch.Tensor, mask: torch.Tensor, fn) -> torch.Tensor:
     return x
 
 
+def _apply_one(x: torch.Tensor, params: ViewParams, convention: str,
+               taps: int) -> torch.Tensor:
+    """:func:`apply_photometric` for a batch of one, same ops and order."""
+    if params.jitter[0]:
+        for op_index in params.order[0].tolist():
+            x = COLOR_OPS[op_index](x, params.factors[0:1, op_index],
+                                    convention)
+    if params.gray[0]:
+        x = to_gray(x, convention).expand_as(x)
+    if params.blur[0]:
+        padding = 'zeros' if convention == 'dm_exact' else 'reflect'
+        x = gaussian_blur(x, params.sigma[0:1], taps, padding)
+    if params.solarize[0]:
+        x = solarize(x)
+    return x.clamp(0, 1)
+
+
 def apply_photometric(x: torch.Tensor, params: ViewParams,
                       convention: str = 'torchvision',
                       blur_taps: Optional[int] = None) -> torch.Tensor:
@@ -47,6 +64,9 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
                          f'got {convention!r}')
     params = params.to(x.device)
     x = x.float() if not x.is_floating_point() else x
+    taps = blur_taps or blur_kernel_size(x.shape[-2])
+    if x.shape[0] == 1:  # one image (CPU workers): no masks, no syncs
+        return _apply_one(x, params, convention, taps)
     for step in range(4):
         for op_index, op in enumerate(COLOR_OPS):
             mask = params.jitter & (params.order[:, step] == op_index)
@@ -55,7 +75,6 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
                     sub, params.factors[i, j], convention))
     x = _apply_to(x, params.gray,
                   lambda sub, i: to_gray(sub, convention).expand_as(sub))
-    taps = blur_taps or blur_kernel_size(x.shape[-2])
     padding = 'zeros' if convention == 'dm_exact' else 'reflect'
     x = _apply_to(x, params.blur,
                   lambda sub, i: gaussian_blur(sub, params.sigma[i], taps,
