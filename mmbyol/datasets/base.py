@@ -1,9 +1,10 @@
 """Shared behaviour of mmbyol's image datasets: prefixes and bad files."""
 import warnings
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 
+from mmbyol.registry import TRANSFORMS
 from .transforms.loading import BadImageError
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.pgm', '.pbm', '.bmp',
@@ -34,13 +35,22 @@ class ImageListBase(BaseDataset):
                  data_prefix: Union[str, dict] = '',
                  ann_file: Optional[str] = '',
                  skip_bad_images: bool = False,
+                 pipeline: Sequence = (),
                  **kwargs) -> None:
+        # built with mmbyol's registry (which falls back to MMPretrain's):
+        # BaseDataset would use MMEngine's root and miss mmbyol's transforms
+        # when no default scope is set
+        pipeline = [
+            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            for t in pipeline
+        ]
         if isinstance(data_prefix, str):
             data_prefix = dict(img_path=data_prefix)
         self.skip_bad_images = skip_bad_images
         self.num_bad_images = 0
         super().__init__(ann_file=ann_file or '', data_root=data_root or '',
-                         data_prefix=data_prefix, **kwargs)
+                         data_prefix=data_prefix, pipeline=pipeline,
+                         **kwargs)
 
     @property
     def img_root(self) -> str:

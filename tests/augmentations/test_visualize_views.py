@@ -1,0 +1,22 @@
+import importlib.util
+from pathlib import Path
+
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_visualize_views_writes_a_png(cifar_folder, tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        'visualize_views', REPO / 'tools' / 'visualize_views.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / 'views.png'
+    tool.main([
+        str(REPO / 'configs/byol_resnet18_cifar10.py'), '--out', str(out),
+        '--num', '3', '--draws', '1', '--cfg-options',
+        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
+        f'train_dataloader.dataset.data_prefix={cifar_folder.name}'
+    ])
+    with Image.open(out) as img:
+        assert img.format == 'PNG' and img.width > 100 and img.height > 100

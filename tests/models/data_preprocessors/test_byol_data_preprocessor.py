@@ -1,0 +1,72 @@
+"""BYOLDataPreprocessor: the batched device path and its guards."""
+import pytest
+import torch
+from mmpretrain.structures import DataSample
+
+from mmbyol.models.data_preprocessors import BYOLDataPreprocessor
+
+MEAN, STD = [120.0, 110.0, 100.0], [50.0, 60.0, 70.0]
+
+
+def batch(n=6, flag=False, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    views = [torch.randint(0, 256, (n, 3, 16, 16), dtype=torch.uint8,
+                           generator=g) for _ in range(2)]
+    samples = [DataSample(metainfo=dict(byol_photometric=flag))
+               for _ in range(n)]
+    return dict(inputs=views, data_samples=samples)
+
+
+def normalise(x):
+    return (x.float() - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(
+        STD).view(1, 3, 1, 1)
+
+
+def test_outside_training_it_only_normalises():
+    pre = BYOLDataPreprocessor(mean=MEAN, std=STD, augment_on_device=True)
+    data = batch()
+    out = pre(data, training=False)
+    for got, view in zip(out['inputs'], data['inputs']):
+        torch.testing.assert_close(got, normalise(view))
+
+
+def test_device_path_augments_each_sample_with_its_own_parameters():
+    pre = BYOLDataPreprocessor(mean=MEAN, std=STD, augment_on_device=True)
+    data = batch()
+    same = data['inputs'][0][:1].expand(6, -1, -1, -1).contiguous()
+    data['inputs'] = [same, same.clone()]
+    out = pre(data, training=True)['inputs']
+    assert isinstance(out, list) and len(out) == 2
+    for v in out:
+        assert v.shape == (6, 3, 16, 16) and v.dtype == torch.float32
+    flat = out[0].flatten(1)
+    assert torch.cdist(flat, flat).fill_diagonal_(1).min() > 1e-3
+    # values stay in the normalised range of [0, 255] pixels
+    lo, hi = normalise(torch.zeros(1, 3, 1, 1)), normalise(
+        torch.full((1, 3, 1, 1), 255.))
+    assert ((out[1] >= lo - 1e-4) & (out[1] <= hi + 1e-4)).all()
+
+
+def test_deterministic_specs_give_the_exact_op():
+    # only grayscale, always: the output is the luma of the input
+    off = dict(jitter_prob=0.0, gray_prob=1.0, blur_prob=0.0,
+               solarize_prob=0.0)
+    pre = BYOLDataPreprocessor(augment_on_device=True,
+                               view_specs=[off, off])
+    data = batch()
+    out = pre(data, training=True)['inputs'][0]
+    x = data['inputs'][0].float()
+    luma = 0.2989 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+    torch.testing.assert_close(out, luma[:, None].expand_as(x), atol=1e-3,
+                               rtol=0)
+
+
+def test_guards_against_double_or_missing_colour_augmentation():
+    with pytest.raises(ValueError, match='photometric=False'):
+        BYOLDataPreprocessor(augment_on_device=True)(batch(flag=True),
+                                                     training=True)
+    with pytest.raises(ValueError, match='augment_on_device=True'):
+        BYOLDataPreprocessor(augment_on_device=False)(batch(flag=False),
+                                                      training=True)
+    with pytest.raises(ValueError, match='convention'):
+        BYOLDataPreprocessor(convention='opencv')
