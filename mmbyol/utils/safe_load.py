@@ -41,7 +41,7 @@ class UnsafeCheckpointError(UnreadableCheckpointError):
 
 
 def _history_buffer_statistic(owner: Any, name: str) -> Callable:
-    """Stand-in for the pickled ``getattr``: HistoryBuffer's statistics only."""
+    """Stand-in for the pickled ``getattr``: HistoryBuffer statistics only."""
     if owner is HistoryBuffer and name in _STATISTICS:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
@@ -49,17 +49,15 @@ def _history_buffer_statistic(owner: Any, name: str) -> Callable:
         'only HistoryBuffer statistics are allowed')
 
 
-def _numpy_multiarray():
-    return getattr(np, '_core', None) and np._core.multiarray or \
-        np.core.multiarray  # numpy < 2
-
+_multiarray = np._core.multiarray if hasattr(np, '_core') else \
+    np.core.multiarray  # numpy < 2
 
 SAFE_GLOBALS = [
     HistoryBuffer,
     np.ndarray,
     np.dtype,
-    _numpy_multiarray()._reconstruct,
-    _numpy_multiarray().scalar,
+    _multiarray._reconstruct,
+    _multiarray.scalar,
     (_history_buffer_statistic, 'builtins.getattr'),
 ] + [type(np.dtype(t)) for t in _NUMERIC_DTYPES]
 """The globals, beyond torch's own allow-list, that mmengine/mmbyol
