@@ -309,14 +309,21 @@ def summary(times, batch_size) -> dict:
                 images_per_s=batch_size / median)
 
 
+def _short(path: str) -> str:
+    return path.split('site-packages/')[-1].replace(osp.abspath('.') + '/',
+                                                    '')
+
+
 def count_syncs(side: Side, batch) -> dict:
     """Syncs in one whole iteration and in optimizer step + EMA alone."""
     out = {}
     try:
-        with side.active(), SyncCounter() as whole:
+        with side.active(), SyncCounter(locate=True) as whole:
             side.loop.step()
         out.update(syncs_per_iter=whole.count, syncs_by_op=dict(whole.by_op),
-                   cuda_syncs_per_iter=whole.cuda_count)
+                   cuda_syncs_per_iter=whole.cuda_count,
+                   sync_sites={_short(k): v
+                               for k, v in whole.sites.most_common(12)})
         model, wrapper = side.model, side.optim_wrapper
         with side.active():
             with wrapper.optim_context(model):

@@ -19,6 +19,8 @@ Example:
     >>> syncs.count, dict(syncs.by_op)
     (1, {'_local_scalar_dense': 1})
 """
+import os.path as osp
+import traceback
 import warnings
 from collections import Counter
 from typing import Optional
@@ -68,16 +70,30 @@ def _is_sync(func, args, kwargs) -> bool:
     return False
 
 
+_TORCH_DIR = osp.dirname(torch.__file__)
+
+
+def _call_site() -> str:
+    """``file:line`` of the innermost frame outside torch."""
+    for frame in reversed(traceback.extract_stack()[:-3]):
+        if not frame.filename.startswith(_TORCH_DIR):
+            return f'{frame.filename}:{frame.lineno}'
+    return '?'
+
+
 class _SyncMode(TorchDispatchMode):
 
-    def __init__(self, counter: Counter) -> None:
+    def __init__(self, counter: Counter, sites: Optional[Counter]) -> None:
         super().__init__()
         self.counter = counter
+        self.sites = sites
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if _is_sync(func, args, kwargs):
             self.counter[func.overloadpacket.__name__] += 1
+            if self.sites is not None:
+                self.sites[_call_site()] += 1
         return func(*args, **kwargs)
 
 
@@ -88,20 +104,25 @@ class SyncCounter:
         cuda (bool, optional): also count CUDA's own synchronisation
             warnings (``set_sync_debug_mode``). Defaults to "CUDA is
             initialised".
+        locate (bool): also record where each sync comes from (the first
+            frame outside torch) in :attr:`sites`. Defaults to False.
 
     Attributes:
         count (int): syncs seen at the dispatcher, on any device.
         by_op (Counter): the same, per aten op name.
         cuda_count (int | None): synchronising CUDA calls reported by
             CUDA's sync debug mode; ``None`` when not watching CUDA.
+        sites (Counter | None): ``file:line`` -> syncs, with ``locate``.
     """
 
-    def __init__(self, cuda: Optional[bool] = None) -> None:
+    def __init__(self, cuda: Optional[bool] = None,
+                 locate: bool = False) -> None:
         if cuda is None:
             cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
         self.watch_cuda = bool(cuda)
         self.by_op: Counter = Counter()
         self.cuda_count: Optional[int] = None
+        self.sites: Optional[Counter] = Counter() if locate else None
         self._mode = None
         self._warnings = None
         self._records = None
@@ -118,7 +139,7 @@ class SyncCounter:
             warnings.simplefilter('always')
             self._old_debug_mode = torch.cuda.get_sync_debug_mode()
             torch.cuda.set_sync_debug_mode('warn')
-        self._mode = _SyncMode(self.by_op)
+        self._mode = _SyncMode(self.by_op, self.sites)
         self._mode.__enter__()
         return self
 

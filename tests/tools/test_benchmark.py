@@ -1,0 +1,62 @@
+"""tools/benchmark.py on tiny settings: it runs and emits valid JSON."""
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_MODEL = [
+    'model.backbone.stem_channels=8', 'model.backbone.base_channels=8',
+    'model.neck.in_channels=64', 'model.neck.hid_channels=32',
+    'model.neck.out_channels=16', 'model.head.predictor.in_channels=16',
+    'model.head.predictor.hid_channels=32',
+    'model.head.predictor.out_channels=16'
+]
+ONE_ITER = ['--iters', '1', '--warmup', '0', '--rounds', '1',
+            '--step-iters', '1', '--ema-repeats', '2']
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                                  REPO / 'tools/benchmark.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_against_mmpretrain_on_real_jpegs(cifar_folder, tmp_path, capsys):
+    out = tmp_path / 'result.json'
+    load_benchmark().main([
+        str(REPO / 'configs/byol_resnet18_cifar10.py'),
+        '--against-mmpretrain', '--channels-last', *ONE_ITER,
+        '--work-dir', str(tmp_path), '--out', str(out), '--cfg-options',
+        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
+        f'train_dataloader.dataset.data_prefix={cifar_folder.name}',
+        'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', *TINY_MODEL
+    ])
+    result = json.loads(out.read_text())
+    assert 'speedup' in capsys.readouterr().out
+    ours, theirs = result['sides']['mmbyol'], result['sides']['mmpretrain']
+    for side in (ours, theirs):
+        assert side['iteration']['median_s'] > 0
+        assert side['model_step']['images_per_s'] > 0
+        assert side['ema_ms'] > 0 and side['peak_rss_mb'] > 0
+    assert result['mmbyol_settings']['optimizer'] == 'FusedLARS'
+    # mmbyol: FusedLARS + fused EMA; MMPretrain: .item() per parameter
+    assert ours['syncs_optimizer_ema'] == 0
+    assert theirs['syncs_optimizer_ema'] > 100
+    assert set(result['speedup']) == {'iteration', 'model_step'}
+
+
+def test_bf16_channels_last_on_digits(tmp_path):
+    out = tmp_path / 'result.json'
+    load_benchmark().main([
+        str(REPO / 'configs/byol_demo_digits.py'), '--amp',
+        '--channels-last', *ONE_ITER, '--work-dir', str(tmp_path),
+        '--out', str(out), '--cfg-options', 'train_dataloader.batch_size=8'
+    ])
+    result = json.loads(out.read_text())
+    assert result['mmbyol_settings']['optim_wrapper'] == \
+        'AutocastOptimWrapper'
+    assert list(result['sides']) == ['mmbyol']
+    assert result['sides']['mmbyol']['syncs_optimizer_ema'] == 0
