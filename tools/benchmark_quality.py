@@ -14,7 +14,6 @@ run; ``--budget-minutes`` times a few iterations first to pick the number
 of epochs, and stops at an epoch end if the budget is overrun by 15%.
 """
 import argparse
-import copy
 import json
 import math
 import os

@@ -30,7 +30,8 @@ def projection_std(z: torch.Tensor) -> torch.Tensor:
         NaN.
     """
     if z.dim() != 2:
-        raise ValueError(f'projection_std expects (N, d), got {tuple(z.shape)}')
+        raise ValueError(
+            f'projection_std expects (N, d), got {tuple(z.shape)}')
     unit = F.normalize(z.detach().float(), dim=1)
     return unit.std(dim=0, correction=0).mean()
 

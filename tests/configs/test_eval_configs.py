@@ -77,8 +77,8 @@ def cifar_export(tmp_path_factory):
 
 def test_cifar_linear_config_builds_frozen_classifier(cifar_export):
     byol, exported = cifar_export
-    cfg = load(CONFIGS / 'linear_eval' /
-               'byol-linear_resnet18-cifar_1xb256-nesterov-coslr-80e_cifar10.py')
+    cfg = load(CONFIGS / 'linear_eval' / 'byol-linear_resnet18-cifar_'
+               '1xb256-nesterov-coslr-80e_cifar10.py')
     cfg.model.backbone.init_cfg.checkpoint = exported
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -147,7 +147,8 @@ def test_mmdet_c4_backbone_and_shared_head_load_export(r50_export):
     assert {k.split('.')[0] for k in incompatible.unexpected_keys} == \
         {'layer4'}
     head_cfg = cfg.model.roi_head.shared_head
-    assert head_cfg.init_cfg.checkpoint == cfg.model.backbone.init_cfg.checkpoint
+    assert head_cfg.init_cfg.checkpoint == \
+        cfg.model.backbone.init_cfg.checkpoint
     # mmdet's shared head holds the stage as attribute `layer4`
     head = nn.Module()
     head.layer4 = ResLayer(Bottleneck, 3, 1024, 2048, stride=head_cfg.stride,

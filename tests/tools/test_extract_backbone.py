@@ -82,7 +82,8 @@ def test_round_trip_all_formats(tmp_path, depth):
     out = tmp_path / 'tv.pth'
     extract.main([str(ckpt), str(out), '--format', 'torchvision'])
     state = torch.load(out, weights_only=True)
-    assert not any(k.startswith(('target', 'backbone.', 'neck')) for k in state)
+    assert not any(
+        k.startswith(('target', 'backbone.', 'neck')) for k in state)
     net = tv_models[depth]()
     net.fc = nn.Identity()
     net.load_state_dict(state, strict=True)
