@@ -102,7 +102,7 @@ class FusedLARS(Optimizer):
             g_norm = torch.stack(torch._foreach_norm(grads))
             trust = group['eta'] * w_norm / (
                 g_norm + wd * w_norm + group['eps'])
-            trust = torch.where((w_norm > 0) & (g_norm > 0), trust,
+            trust = torch.where((w_norm != 0) & (g_norm != 0), trust,
                                 torch.ones_like(trust))
             scale = list((trust * lr).unbind())
         if steps is None:
