@@ -46,7 +46,7 @@ def _byol_with_optimizer(optimizer_cfg):
 
 
 def _backward(model):
-    views = [torch.randn(4, 3, 16, 16) for _ in range(2)]
+    views = [torch.randn(4, 3, 8, 8) for _ in range(2)]
     model.loss(views)['loss'].backward()
 
 
