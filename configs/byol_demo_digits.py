@@ -21,7 +21,7 @@ model = dict(
 # blur are the augmentations that apply.
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=image_size,
-         crop_ratio_range=(0.3, 1.0), backend='pillow',
+         crop_ratio_range=(0.6, 1.0), backend='pillow',
          interpolation='bicubic'),
     dict(type='RandomApply',
          transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4)],
