@@ -105,6 +105,12 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
                 self.specs):
             raise ValueError('augment_on_device needs a list of '
                              f'{len(self.specs)} views per batch')
+        # The colour ops run in fp32 even inside the optimizer's autocast
+        # context (MMEngine calls the preprocessor within it).
+        with torch.autocast(views[0].device.type, enabled=False):
+            return {'inputs': self._augment(views), 'data_samples': samples}
+
+    def _augment(self, views) -> list:
         out = []
         for view, spec in zip(views, self.specs):
             if self._channel_conversion:
@@ -118,4 +124,4 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
             if self._enable_normalize:
                 x = (x - self.mean) / self.std
             out.append(x)
-        return {'inputs': out, 'data_samples': samples}
+        return out

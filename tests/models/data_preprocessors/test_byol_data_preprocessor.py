@@ -70,3 +70,16 @@ def test_guards_against_double_or_missing_colour_augmentation():
                                                       training=True)
     with pytest.raises(ValueError, match='convention'):
         BYOLDataPreprocessor(convention='opencv')
+
+
+def test_device_path_is_unchanged_by_bf16_autocast():
+    # MMEngine calls the preprocessor inside the optimizer's autocast
+    # context; the colour ops must still run in fp32.
+    def views(autocast):
+        pre = BYOLDataPreprocessor(mean=MEAN, std=STD, augment_on_device=True)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=autocast):
+            return pre(batch(n=64), training=True)['inputs']
+
+    for plain, mixed in zip(views(False), views(True)):
+        assert mixed.dtype == torch.float32
+        torch.testing.assert_close(mixed, plain, rtol=0, atol=0)
