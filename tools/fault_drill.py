@@ -4,7 +4,8 @@
 2. trains it again in another work dir with ``--resume`` (auto), killing the
    process group with SIGKILL ``--kills`` times: alternately the moment a
    checkpoint is being written (a fresh ``*.pth.tmp`` file appears) and at
-   a random moment of training, each time restarting with ``--resume``;
+   a random moment (start-up included), each time restarting with
+   ``--resume``;
 3. lets the last restart finish and checks that its final checkpoint holds
    bitwise the same online and target weights, optimizer state and momentum
    step as the reference.
@@ -153,16 +154,19 @@ def drill(args) -> dict:
         raise RuntimeError(f'reference run failed, see {log.name}')
     ref_seconds = time.time() - t0
     startup = startup or ref_seconds / 2
+    train_seconds = ref_seconds - startup
 
     kills, during_save, finished_early = 0, 0, 0
     for i in tqdm(range(args.kills), desc='kills'):
         started = time.time()
         proc = start(config, run_dir, log)
         wait_for_save = i % 2 == 0
-        # a random moment of training (after the imports), or, when waiting
-        # for a save, a generous limit
-        deadline = started + (2 * ref_seconds if wait_for_save else
-                              rng.uniform(startup, ref_seconds))
+        # when waiting for a save, a generous limit; otherwise a random
+        # moment after start-up, early enough that the kills are spread
+        # over the whole run instead of ending it after a few
+        deadline = started + (2 * ref_seconds if wait_for_save else startup
+                              + rng.uniform(0, 2 * train_seconds /
+                                            max(args.kills, 1)))
         hit_save = False
         while proc.poll() is None:
             saving = _saving(run_dir, started)
