@@ -25,6 +25,8 @@ setup(
         'scikit-learn',
         'matplotlib',
         'tqdm',
+        # the TensorBoard backend of the default runtime's visualizer
+        'tensorboard',
     ],
-    extras_require={'tests': ['pytest', 'tensorboard']},
+    extras_require={'tests': ['pytest']},
 )

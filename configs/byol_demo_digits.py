@@ -46,7 +46,7 @@ knn_bank = dict(type='DigitsDataset', split='train', image_size=image_size,
 knn_query = dict(type='DigitsDataset', split='test', image_size=image_size,
                  pipeline=[dict(type='PackInputs')])
 
-epochs = 30
+epochs = 50
 optim_wrapper = dict(optimizer=dict(lr=1.0, weight_decay=1e-5))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=3,
@@ -55,7 +55,10 @@ param_scheduler = [
          by_epoch=True, begin=3, end=epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=epochs)
-custom_hooks = [dict(type='BYOLMomentumHook', base_tau=0.99)]
+custom_hooks = [
+    dict(type='BYOLMomentumHook', base_tau=0.99, end_tau=1.0),
+    dict(type='BYOLHealthHook', std_floor=0.01),
+]
 default_hooks = dict(
     logger=dict(interval=5),
     checkpoint=dict(interval=epochs, max_keep_ckpts=1))

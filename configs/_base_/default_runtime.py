@@ -15,7 +15,12 @@ default_hooks = dict(
 
 # BYOL's target network: xi <- tau * xi + (1 - tau) * theta after every
 # optimizer step, tau from 0.996 to 1 on a cosine schedule (paper, Sec. 3.2).
-custom_hooks = [dict(type='BYOLMomentumHook', base_tau=0.996, end_tau=1.0)]
+custom_hooks = [
+    dict(type='BYOLMomentumHook', base_tau=0.996, end_tau=1.0),
+    # collapse monitor: warns when the std of the normalised projections
+    # (about 1/sqrt(d) when healthy) falls under the floor
+    dict(type='BYOLHealthHook', std_floor=0.01),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -25,7 +30,12 @@ env_cfg = dict(
 )
 
 log_processor = dict(window_size=10)
-vis_backends = [dict(type='LocalVisBackend')]
+# losses, tau, lr, health and kNN scalars: JSON + TensorBoard under
+# WORK_DIR/TIMESTAMP/vis_data; draw them with tools/plot_curves.py
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='TensorboardVisBackend'),
+]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'

@@ -23,6 +23,7 @@ def test_every_byol_config_keeps_the_momentum_hook(path):
     assert cfg.default_scope == 'mmbyol'
     hooks = [h.type for h in cfg.get('custom_hooks', [])]
     assert 'BYOLMomentumHook' in hooks, f'{path.name} lost the EMA hook'
+    assert 'BYOLHealthHook' in hooks, f'{path.name} lost the health hook'
 
 
 @pytest.mark.parametrize('path', BYOL_CONFIGS, ids=lambda p: p.name)

@@ -1,0 +1,10 @@
+# byol_resnet18_cifar10.py with bf16 autocast (CPU and CUDA; loss, weights,
+# optimizer state and EMA stay fp32) and channels_last convolutions.
+_base_ = ['./byol_resnet18_cifar10.py']
+
+optim_wrapper = dict(type='AutocastOptimWrapper', dtype='bfloat16')
+custom_hooks = [
+    dict(type='BYOLMomentumHook', base_tau=0.996, end_tau=1.0),
+    dict(type='BYOLHealthHook', std_floor=0.01),
+    dict(type='ChannelsLastHook'),
+]
