@@ -2,10 +2,10 @@
 
 1. trains the config once undisturbed (the reference);
 2. trains it again in another work dir with ``--resume`` (auto), killing the
-   process group with SIGKILL ``--kills`` times: alternately the moment a
-   checkpoint is being written (a fresh ``*.pth.tmp`` file appears) and at
-   a random moment (start-up included), each time restarting with
-   ``--resume``;
+   process group with SIGKILL ``--kills`` times, in turn: the moment a
+   checkpoint is being written (a fresh ``*.pth.tmp`` file appears), a
+   random moment of training, and a random moment from the start (imports,
+   loading the checkpoint), each time restarting with ``--resume``;
 3. lets the last restart finish and checks that its final checkpoint holds
    bitwise the same online and target weights, optimizer state and momentum
    step as the reference.
@@ -15,10 +15,10 @@ the data, a checkpoint after every iteration, deterministic CPU kernels.
 
 Example::
 
-    python tools/fault_drill.py --kills 20
+    python tools/fault_drill.py --kills 20 --epochs 10
 
 prints a table and a JSON line
-``{"kills": 20, "kills_during_save": 10, "survived": 20, "identical": true,
+``{"kills": 20, "kills_during_save": 7, "survived": 20, "identical": true,
 ...}``; exit status 1 when the weights differ.
 """
 import argparse
@@ -108,6 +108,17 @@ def _saving(work_dir: str, since: float) -> bool:
     return False
 
 
+def _saved(work_dir: str, since: float) -> bool:
+    """A checkpoint was completed since ``since``."""
+    for path in glob(osp.join(work_dir, '*.pth')):
+        try:
+            if os.stat(path).st_mtime >= since:
+                return True
+        except FileNotFoundError:  # deleted meanwhile (max_keep_ckpts)
+            pass
+    return False
+
+
 def final_checkpoint(work_dir: str) -> str:
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
@@ -160,17 +171,23 @@ def drill(args) -> dict:
     for i in tqdm(range(args.kills), desc='kills'):
         started = time.time()
         proc = start(config, run_dir, log)
-        wait_for_save = i % 2 == 0
-        # when waiting for a save, a generous limit; otherwise a random
-        # moment after start-up, early enough that the kills are spread
-        # over the whole run instead of ending it after a few
-        deadline = started + (2 * ref_seconds if wait_for_save else startup
-                              + rng.uniform(0, 2 * train_seconds /
-                                            max(args.kills, 1)))
-        hit_save = False
+        mode = ('save', 'training', 'anytime')[i % 3]
+        slice_ = rng.uniform(0, 2 * train_seconds / max(args.kills, 1))
+        # 'save': the moment a checkpoint is being written; 'training': a
+        # random moment after this process's first new checkpoint, early
+        # enough that the kills spread over the whole run; 'anytime': a
+        # random moment from the start (imports, resume, first iterations)
+        deadline = started + (rng.uniform(0, startup) + slice_
+                              if mode == 'anytime' else
+                              2 * ref_seconds + startup)
+        hit_save = trained = False
         while proc.poll() is None:
             saving = _saving(run_dir, started)
-            if (wait_for_save and saving) or time.time() > deadline:
+            if mode == 'training' and not trained and _saved(
+                    run_dir, started):
+                trained = True
+                deadline = time.time() + slice_
+            if (mode == 'save' and saving) or time.time() > deadline:
                 hit_save = saving
                 break
             time.sleep(0.002)
