@@ -1,10 +1,32 @@
+import importlib.util
 import tarfile
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_TAR = REPO.parent / 'shared' / 'data' / 'cifar10' / 'train.tar.gz'
+
+
+@pytest.fixture(scope='session', autouse=True)
+def one_thread():
+    """Test models are tiny: one intra-op thread is as fast on a quiet
+    2-core machine and far faster on a busy one (OpenMP threads spin);
+    data-loader workers and spawned ranks run one thread each anyway."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def load_script(path: str):
+    """Import a script of the repository (``'tools/train.py'``) as a module."""
+    spec = importlib.util.spec_from_file_location(
+        Path(path).stem, REPO / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_byol_cfg(**overrides) -> dict:

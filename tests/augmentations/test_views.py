@@ -1,12 +1,10 @@
 """make_byol_views and the agreement of the CPU and batched device paths."""
-import math
 
-import numpy as np
 import pytest
 import torch
 from mmengine.dataset import default_collate
 
-from mmbyol.augmentations import (BYOL_T, BYOL_T_PRIME, make_byol_views,
+from mmbyol.augmentations import (BYOL_T_PRIME, make_byol_views,
                                   sample_view_params)
 from mmbyol.datasets.transforms import BYOLViews
 from mmbyol.models.data_preprocessors import BYOLDataPreprocessor

@@ -1,16 +1,13 @@
-import importlib.util
 from pathlib import Path
 
 from PIL import Image
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_visualize_views_writes_a_png(cifar_folder, tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'visualize_views', REPO / 'tools' / 'visualize_views.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/visualize_views.py')
     out = tmp_path / 'views.png'
     tool.main([
         str(REPO / 'configs/byol_resnet18_cifar10.py'), '--out', str(out),

@@ -1,4 +1,3 @@
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from mmbyol.models import pool_features
 from mmbyol.registry import DATASETS, MODELS
 from mmbyol.utils import register_all_modules
 from tests.evaluation.test_knn import brute_force_scores
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs' / 'byol_demo_digits.py')
@@ -17,11 +17,7 @@ SMALL = ['knn_bank.indices=80', 'knn_query.indices=40']
 
 
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'knn_eval', REPO / 'tools' / 'knn_eval.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/knn_eval.py')
 
 
 def test_knn_eval_uses_the_online_encoder_of_the_checkpoint(tmp_path):

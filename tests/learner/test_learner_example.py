@@ -1,20 +1,16 @@
 """examples/plain_pytorch_byol.py trains a few steps on real CIFAR JPEGs."""
-import importlib.util
 from pathlib import Path
 
 import torch
 import torchvision
+from tests.conftest import load_script
 
 EXAMPLE = Path(__file__).resolve().parents[2] / 'examples' / \
     'plain_pytorch_byol.py'
 
 
 def load_example():
-    spec = importlib.util.spec_from_file_location('plain_pytorch_byol',
-                                                  EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('examples/plain_pytorch_byol.py')
 
 
 def test_example_runs_on_real_images(cifar_folder, tmp_path, capsys):

@@ -1,7 +1,7 @@
 """tools/benchmark.py on tiny settings: it runs and emits valid JSON."""
-import importlib.util
 import json
 from pathlib import Path
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = [
@@ -16,11 +16,7 @@ ONE_ITER = ['--iters', '1', '--warmup', '0', '--rounds', '1',
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location('benchmark_tool',
-                                                  REPO / 'tools/benchmark.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/benchmark.py')
 
 
 def test_against_mmpretrain_on_real_jpegs(cifar_folder, tmp_path, capsys):

@@ -1,4 +1,3 @@
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,13 @@ from mmbyol.models import pool_features
 from mmbyol.registry import MODELS
 from mmbyol.utils import register_all_modules
 from mmbyol.utils.export import convert_backbone, load_checkpoint_file
-from tests.conftest import tiny_byol_cfg
+from tests.conftest import load_script, tiny_byol_cfg
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'extract_backbone', REPO / 'tools' / 'extract_backbone.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/extract_backbone.py')
 
 
 def byol_resnet(depth, sync_bn=False):

@@ -1,17 +1,14 @@
 """The fault drill in a short form: one SIGKILL while a checkpoint is being
 written, ``--resume`` (auto), and the run ends bitwise where an
 undisturbed run ends."""
-import importlib.util
 from pathlib import Path
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_fault_drill_short(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'fault_drill', REPO / 'tools' / 'fault_drill.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/fault_drill.py')
     result = tool.drill(tool.parse_args([
         '--kills', '1', '--samples', '16', '--batch-size', '8', '--epochs',
         '2', '--num-workers', '0', '--work-dir', str(tmp_path)]))

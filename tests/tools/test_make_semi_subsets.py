@@ -1,20 +1,16 @@
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from mmbyol.evaluation.splits import balanced_subset
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'make_semi_subsets', REPO / 'tools' / 'make_semi_subsets.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/make_semi_subsets.py')
 
 
 def read(path):

@@ -1,20 +1,16 @@
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from mmbyol.utils import register_all_modules
 from tests.engine.hooks.test_knn_hook import BANK, QUERY, tiny_runner
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'plot_curves', REPO / 'tools' / 'plot_curves.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/plot_curves.py')
 
 
 def test_plot_from_a_real_short_run(tmp_path):

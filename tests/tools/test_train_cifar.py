@@ -1,21 +1,17 @@
 """A few real iterations of the CIFAR-10 recipe through tools/train.py."""
 import copy
-import importlib.util
 import math
 from pathlib import Path
 
 import torch
 from mmengine.hooks import Hook
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def load_train_tool():
-    spec = importlib.util.spec_from_file_location('train_tool',
-                                                  REPO / 'tools/train.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/train.py')
 
 
 class Snapshot(Hook):

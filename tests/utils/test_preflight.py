@@ -1,15 +1,14 @@
 """Every bad config of issue 6 gives a one-line error naming its key."""
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
-import torch
 from mmengine.config import Config
 
 from mmbyol.utils import register_all_modules
 from mmbyol.utils.preflight import ConfigError, check_config
 from tests.engine.runner._tiny import tiny_cfg, train
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / 'configs' / 'byol_demo_digits.py'
@@ -69,22 +68,16 @@ def test_bad_config_message(options, expected):
 
 
 def test_batch_larger_than_dataset_stops_before_training(tmp_path):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     cfg = tiny_cfg(tmp_path, samples=24, batch_size=32)
     with pytest.raises(ConfigError,
                        match=r'train_dataloader.batch_size=32 is larger than '
                        r'the 24 samples'):
         train(cfg)
-    torch.set_num_threads(threads)
     assert not list(tmp_path.glob('*.pth'))
 
 
 def test_train_py_prints_one_line(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', REPO / 'tools' / 'train.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/train.py')
     with pytest.raises(SystemExit) as info:
         tool.main([str(DEMO), '--work-dir', str(tmp_path), '--cfg-options',
                    'model.neck.in_channels=7'])

@@ -17,15 +17,12 @@ from tests.engine.runner._tiny import tiny_cfg, train
 def checkpoints(tmp_path_factory):
     """One checkpoint from ReliableRunner, one from MMEngine's Runner."""
     register_all_modules(init_default_scope=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     ours = tmp_path_factory.mktemp('ours')
     train(tiny_cfg(ours, loop='epoch', epochs=1, ckpt_interval=2))
     stock = tmp_path_factory.mktemp('stock')
     cfg = tiny_cfg(stock, loop='iter', max_iters=3, ckpt_interval=1)
     cfg.pop('runner_type')
     Runner.from_cfg(cfg).train()
-    torch.set_num_threads(threads)
     return ours / 'iter_2.pth', stock / 'iter_3.pth'
 
 

@@ -2,7 +2,6 @@
 uninterrupted run ends (CPU, deterministic), for both stock loops, also in
 the middle of an epoch and with data-loader workers."""
 import pytest
-import torch
 
 from mmbyol.engine.runner import ResumableSampler
 from mmbyol.utils import register_all_modules
@@ -13,10 +12,6 @@ from tests.engine.runner._tiny import (assert_same_weights, tiny_cfg, train,
 @pytest.fixture(autouse=True)
 def _setup():
     register_all_modules(init_default_scope=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_iter_based_resume_is_bitwise(tmp_path):

@@ -17,10 +17,6 @@ from tests.engine.runner._tiny import tiny_cfg, train
 @pytest.fixture(autouse=True)
 def _setup():
     register_all_modules(init_default_scope=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _batch(seed: int) -> dict:
