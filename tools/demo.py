@@ -9,9 +9,9 @@ import time
 from mmengine.config import Config, DictAction
 from mmengine.dataset import default_collate
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
+from mmbyol.engine.runner import build_runner
 from mmbyol.evaluation.features import extract_features
 from mmbyol.evaluation.knn import knn_evaluate
 from mmbyol.registry import DATASETS
@@ -51,7 +51,7 @@ def main():
     cfg.work_dir = args.work_dir
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     snapshot = SnapshotInitHook()
     runner.register_hook(snapshot, priority='VERY_LOW')
     start = time.time()

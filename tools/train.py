@@ -5,9 +5,8 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-from mmbyol.registry import RUNNERS
+from mmbyol.engine.runner import build_runner
 from mmbyol.utils import register_all_modules
 from mmbyol.utils.preflight import ConfigError, check_config
 
@@ -61,13 +60,6 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
-
-
-def build_runner(cfg: Config) -> Runner:
-    """Build the Runner the config names (``runner_type``) or MMEngine's."""
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
 
 
 def main(argv=None):

@@ -1,3 +1,4 @@
+from .build import build_runner
 from .checkpoint_hook import AtomicCheckpointHook
 from .ddp import GuardedDistributedDataParallel
 from .loops import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop
@@ -7,5 +8,5 @@ from .sampler import PerSampleSeeded, ResumableSampler
 __all__ = [
     'AtomicCheckpointHook', 'GuardedDistributedDataParallel',
     'ResumableEpochBasedTrainLoop', 'ResumableIterBasedTrainLoop',
-    'ReliableRunner', 'PerSampleSeeded', 'ResumableSampler'
+    'ReliableRunner', 'PerSampleSeeded', 'ResumableSampler', 'build_runner'
 ]
