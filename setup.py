@@ -28,5 +28,6 @@ setup(
         # the TensorBoard backend of the default runtime's visualizer
         'tensorboard',
     ],
-    extras_require={'tests': ['pytest']},
+    # timm: the export and learner tests load into timm's ResNet when present
+    extras_require={'tests': ['pytest', 'timm']},
 )
