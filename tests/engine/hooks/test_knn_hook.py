@@ -23,6 +23,11 @@ QUERY = dict(type='DigitsDataset', split='test', image_size=SIZE,
 
 
 def tiny_runner(work_dir, custom_hooks, iters=2, **kwargs):
+    # MMEngine names the logger and visualizer instances after the start
+    # second: two runners started in the same second would share them (and
+    # write to the first one's vis_data). One name per work dir avoids it.
+    kwargs.setdefault('experiment_name',
+                      'run-' + '-'.join(Path(work_dir).parts[-2:]))
     view = [dict(type='RandomResizedCrop', scale=SIZE,
                  crop_ratio_range=(0.3, 1.0), backend='pillow')]
     return Runner(
