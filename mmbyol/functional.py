@@ -7,6 +7,7 @@ import math
 from typing import Sequence
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 
@@ -103,3 +104,15 @@ def copy_buffers_(target: Sequence[torch.Tensor],
                          'online buffers')
     if target:
         torch._foreach_copy_(list(target), list(online))
+
+
+@torch.no_grad()
+def ema_update_modules_(target: Sequence[nn.Module],
+                        online: Sequence[nn.Module], tau: float) -> None:
+    r"""The target network's step: :func:`ema_update_` on the parameters of
+    ``target`` towards those of ``online`` (module by module, in order) and
+    :func:`copy_buffers_` for their buffers (BatchNorm statistics)."""
+    ema_update_([p for m in target for p in m.parameters()],
+                [p for m in online for p in m.parameters()], tau)
+    copy_buffers_([b for m in target for b in m.buffers()],
+                  [b for m in online for b in m.buffers()])

@@ -77,3 +77,18 @@ def test_ema_update_tau_one_keeps_and_zero_copies():
     torch.testing.assert_close(b_t[0], b_o[0])
     with pytest.raises(ValueError):
         ema_update_(t, o + o, 0.5)
+
+
+def test_ema_update_modules_moves_parameters_and_copies_buffers():
+    from mmbyol.functional import ema_update_modules_
+    torch.manual_seed(0)
+    online = [torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 2)]
+    target = [torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 2)]
+    online[0](torch.randn(8, 3))  # give the online BN running statistics
+    before = [p.clone() for m in target for p in m.parameters()]
+    ema_update_modules_(target, online, 0.75)
+    new = [p for m in target for p in m.parameters()]
+    theta = [p for m in online for p in m.parameters()]
+    for b, t, o in zip(before, new, theta):
+        torch.testing.assert_close(t, 0.75 * b + 0.25 * o)
+    torch.testing.assert_close(target[0].running_mean, online[0].running_mean)

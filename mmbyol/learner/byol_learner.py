@@ -8,7 +8,7 @@ import torch.nn as nn
 
 from mmbyol.augmentations import make_byol_views
 from mmbyol.engine.hooks.byol_momentum_hook import check_tau
-from mmbyol.functional import byol_loss, copy_buffers_, cosine_tau, ema_update_
+from mmbyol.functional import byol_loss, cosine_tau, ema_update_modules_
 from mmbyol.models.necks.byol_neck import BYOLNeck
 from . import runner_checkpoint
 from .hidden_layer import LayerSpec, represent
@@ -217,12 +217,8 @@ class BYOLLearner(nn.Module):
                                  'construction, or an explicit tau')
             tau = cosine_tau(self.steps, self.total_steps, self.base_tau,
                              self.end_tau)
-        online, target = (self.net, self.projector), (self.target_net,
-                                                      self.target_projector)
-        ema_update_([p for m in target for p in m.parameters()],
-                    [p for m in online for p in m.parameters()], tau)
-        copy_buffers_([b for m in target for b in m.buffers()],
-                      [b for m in online for b in m.buffers()])
+        ema_update_modules_((self.target_net, self.target_projector),
+                            (self.net, self.projector), tau)
         self.steps += 1
         self.tau = float(tau)
         return self.tau

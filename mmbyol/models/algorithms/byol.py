@@ -8,7 +8,7 @@ from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
 from mmbyol.evaluation.health import projection_std
-from mmbyol.functional import copy_buffers_, ema_update_
+from mmbyol.functional import ema_update_modules_
 from mmbyol.registry import MODELS
 
 
@@ -101,12 +101,8 @@ class BYOL(BaseSelfSupervisor):
         Parameters move by the EMA; buffers (BatchNorm statistics) are
         copied.  ``tau`` is a host float, so this never synchronises.
         """
-        online = (self.backbone, self.neck)
-        target = (self.target_backbone, self.target_neck)
-        ema_update_([p for m in target for p in m.parameters()],
-                    [p for m in online for p in m.parameters()], tau)
-        copy_buffers_([b for m in target for b in m.buffers()],
-                      [b for m in online for b in m.buffers()])
+        ema_update_modules_((self.target_backbone, self.target_neck),
+                            (self.backbone, self.neck), tau)
 
     @torch.no_grad()
     def sync_target(self) -> None:
