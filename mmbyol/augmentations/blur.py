@@ -52,7 +52,9 @@ def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor,
     k = k.repeat_interleave(c, dim=0)  # (N*C, K)
     taps = k.shape[1]
     mode = 'reflect' if padding == 'reflect' else 'constant'
-    y = F.pad(x.reshape(1, n * c, h, w), (radius, ) * 4, mode=mode)
+    # NCHW: a depthwise convolution over channels-last memory is slower
+    y = F.pad(x.contiguous().view(1, n * c, h, w), (radius, ) * 4,
+              mode=mode)
     y = F.conv2d(y, k.view(n * c, 1, 1, taps), groups=n * c)
     y = F.conv2d(y, k.view(n * c, 1, taps, 1), groups=n * c)
     return y.view(n, c, h, w)

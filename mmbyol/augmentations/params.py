@@ -82,9 +82,12 @@ class ViewParams:
     def __len__(self) -> int:
         return self.flip.shape[0]
 
-    def to(self, device) -> 'ViewParams':
-        return ViewParams(**{f.name: getattr(self, f.name).to(device)
-                             for f in fields(self)})
+    def to(self, device, non_blocking: bool = False) -> 'ViewParams':
+        return ViewParams(**{
+            f.name: getattr(self, f.name).to(device,
+                                             non_blocking=non_blocking)
+            for f in fields(self)
+        })
 
     def __getitem__(self, index) -> 'ViewParams':
         return ViewParams(**{f.name: getattr(self, f.name)[index]

@@ -6,6 +6,14 @@ sample and in the paper's order: colour jitter with p 0.8 (the four ops in
 that sample's random order), grayscale with p 0.2, Gaussian blur, solarize,
 and a final clip to [0, 1]. There is a Python loop over the 4 x 4
 (step, op) pairs of the random order, never over samples.
+
+Which samples an op touches is decided on the host: the parameters are read
+there (``tolist`` of a CPU tensor), and each op gathers and scatters its rows
+with integer indices (``index_select`` / ``index_copy_``). A boolean mask on
+the device would need ``nonzero``, whose output size the host must wait for:
+one host-device sync per op, 19 per view. Sampled on the CPU (as
+:class:`~mmbyol.models.BYOLDataPreprocessor` does), the parameters reach the
+device with non-blocking copies and the views cost no sync at all.
 """
 from typing import Optional, Tuple
 
@@ -18,16 +26,19 @@ from .params import (BYOL_T, BYOL_T_PRIME, CONVENTIONS, ViewParams,
                      ViewSpec, sample_view_params)
 
 
-def _apply_to(x: torch.Tensor, mask: torch.Tensor, fn) -> torch.Tensor:
-    """``x[mask] = fn(x[mask], index)`` without a loop over samples."""
-    index = mask.nonzero().squeeze(1)
-    if index.numel() == 0:
+def _rows(mask: torch.Tensor) -> list:
+    """Indices of the True entries of a host (CPU) bool tensor."""
+    return [i for i, m in enumerate(mask.tolist()) if m]
+
+
+def _apply_to(x: torch.Tensor, rows: list, fn) -> torch.Tensor:
+    """``x[rows] = fn(x[rows], index)`` in place, ``rows`` a host list."""
+    if not rows:
         return x
-    if index.numel() == x.shape[0]:
-        return fn(x, index)
-    x = x.clone()
-    x[index] = fn(x[index], index)
-    return x
+    if len(rows) == x.shape[0]:
+        return fn(x, slice(None))
+    index = torch.tensor(rows).to(x.device, non_blocking=True)
+    return x.index_copy_(0, index, fn(x.index_select(0, index), index))
 
 
 def _apply_one(x: torch.Tensor, params: ViewParams, convention: str,
@@ -62,25 +73,28 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
     if convention not in CONVENTIONS:
         raise ValueError(f'convention must be one of {CONVENTIONS}, '
                          f'got {convention!r}')
-    params = params.to(x.device)
-    x = x.float() if not x.is_floating_point() else x
+    host = params.to('cpu')  # free when sampled on the host
+    params = params.to(x.device, non_blocking=True)
+    # a private copy: the ops below write into it in place
+    x = x.float() if not x.is_floating_point() else x.clone()
     taps = blur_taps or blur_kernel_size(x.shape[-2])
-    if x.shape[0] == 1:  # one image (CPU workers): no masks, no syncs
+    if x.shape[0] == 1:  # one image (CPU workers): no indices at all
         return _apply_one(x, params, convention, taps)
     for step in range(4):
         for op_index, op in enumerate(COLOR_OPS):
-            mask = params.jitter & (params.order[:, step] == op_index)
+            rows = _rows(host.jitter & (host.order[:, step] == op_index))
             x = _apply_to(
-                x, mask, lambda sub, i, j=op_index, f=op: f(
+                x, rows, lambda sub, i, j=op_index, f=op: f(
                     sub, params.factors[i, j], convention))
-    x = _apply_to(x, params.gray,
-                  lambda sub, i: to_gray(sub, convention).expand_as(sub))
+    x = _apply_to(x, _rows(host.gray),
+                  lambda sub, i: to_gray(sub, convention).expand_as(sub)
+                  .contiguous())
     padding = 'zeros' if convention == 'dm_exact' else 'reflect'
-    x = _apply_to(x, params.blur,
+    x = _apply_to(x, _rows(host.blur),
                   lambda sub, i: gaussian_blur(sub, params.sigma[i], taps,
                                                padding))
-    x = _apply_to(x, params.solarize, lambda sub, i: solarize(sub))
-    return x.clamp(0, 1)
+    x = _apply_to(x, _rows(host.solarize), lambda sub, i: solarize(sub))
+    return x.clamp_(0, 1)
 
 
 def _as_float_rgb(images: torch.Tensor) -> torch.Tensor:

@@ -42,7 +42,7 @@ def pil_to_rgb(img: Image.Image) -> np.ndarray:
         img = Image.alpha_composite(canvas, rgba)
     if img.mode != 'RGB':
         img = img.convert('RGB')
-    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+    return np.array(img, dtype=np.uint8)  # writable, C-contiguous
 
 
 def read_rgb(path: str) -> np.ndarray:

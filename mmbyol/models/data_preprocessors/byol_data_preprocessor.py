@@ -27,9 +27,11 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
     :class:`SelfSupDataPreprocessor`. The output keeps the list of two
     ``(N, 3, H, W)`` tensors that ``BYOL.loss`` expects.
 
-    Draws use a private generator on the device seeded from
-    ``torch.initial_seed()`` and the distributed rank, so GPUs never repeat
-    each other's parameters.
+    Draws use a private CPU generator seeded from ``torch.initial_seed()``
+    and the distributed rank, so GPUs never repeat each other's parameters.
+    The parameters are drawn on the host and copied to the device without
+    blocking, so the augmentation never waits for the device (no
+    host-device sync; see :func:`~mmbyol.augmentations.apply_photometric`).
 
     Args:
         mean, std (list[float]): per-channel normalisation (0-255 scale).
@@ -62,11 +64,12 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         self.blur_taps = blur_taps
         self._generator = None
 
-    def generator(self, device: torch.device) -> torch.Generator:
-        if self._generator is None or self._generator.device != device:
+    @property
+    def generator(self) -> torch.Generator:
+        """The host generator of the per-sample parameters."""
+        if self._generator is None:
             key = f'{torch.initial_seed()}-{get_rank()}'.encode()
-            self._generator = torch.Generator(device).manual_seed(
-                zlib.crc32(key))
+            self._generator = torch.Generator().manual_seed(zlib.crc32(key))
         return self._generator
 
     def _photometric(self, x: torch.Tensor, params) -> torch.Tensor:
@@ -118,8 +121,7 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
             x = view.float() / 255  # 0-255 (uint8 from the workers)
             n, _, h, w = x.shape
             params = sample_view_params(
-                n, spec, h, w, self.convention,
-                generator=self.generator(x.device))
+                n, spec, h, w, self.convention, generator=self.generator)
             x = self._photometric(x, params) * 255
             if self._enable_normalize:
                 x = (x - self.mean) / self.std

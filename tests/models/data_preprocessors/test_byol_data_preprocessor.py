@@ -8,9 +8,9 @@ from mmbyol.models.data_preprocessors import BYOLDataPreprocessor
 MEAN, STD = [120.0, 110.0, 100.0], [50.0, 60.0, 70.0]
 
 
-def batch(n=6, flag=False, seed=0):
+def batch(n=6, flag=False, seed=0, size=16):
     g = torch.Generator().manual_seed(seed)
-    views = [torch.randint(0, 256, (n, 3, 16, 16), dtype=torch.uint8,
+    views = [torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8,
                            generator=g) for _ in range(2)]
     samples = [DataSample(metainfo=dict(byol_photometric=flag))
                for _ in range(n)]
@@ -31,14 +31,17 @@ def test_outside_training_it_only_normalises():
 
 
 def test_device_path_augments_each_sample_with_its_own_parameters():
+    # 32 px: a 3-tap blur, so even two samples without colour jitter differ
+    # (at 16 px the kernel has one tap); seeded, the draws are fixed
+    torch.manual_seed(0)
     pre = BYOLDataPreprocessor(mean=MEAN, std=STD, augment_on_device=True)
-    data = batch()
+    data = batch(size=32)
     same = data['inputs'][0][:1].expand(6, -1, -1, -1).contiguous()
     data['inputs'] = [same, same.clone()]
     out = pre(data, training=True)['inputs']
     assert isinstance(out, list) and len(out) == 2
     for v in out:
-        assert v.shape == (6, 3, 16, 16) and v.dtype == torch.float32
+        assert v.shape == (6, 3, 32, 32) and v.dtype == torch.float32
     flat = out[0].flatten(1)
     assert torch.cdist(flat, flat).fill_diagonal_(1).min() > 1e-3
     # values stay in the normalised range of [0, 255] pixels
@@ -83,3 +86,24 @@ def test_device_path_is_unchanged_by_bf16_autocast():
     for plain, mixed in zip(views(False), views(True)):
         assert mixed.dtype == torch.float32
         torch.testing.assert_close(mixed, plain, rtol=0, atol=0)
+
+
+def test_device_path_makes_no_host_device_sync():
+    # the parameters are drawn on the host and each op selects its samples
+    # with host indices: no nonzero()/boolean mask for the device to answer
+    from mmbyol.utils.sync_counter import SyncCounter
+    pre = BYOLDataPreprocessor(mean=MEAN, std=STD, augment_on_device=True)
+    data = batch(n=64)
+    with SyncCounter(locate=True) as syncs:
+        pre(data, training=True)
+    assert syncs.count == 0, dict(syncs.sites)
+
+
+def test_device_path_leaves_its_input_untouched():
+    pre = BYOLDataPreprocessor(augment_on_device=True)
+    data = batch(n=16)
+    floats = [v.float() for v in data['inputs']]
+    before = [v.clone() for v in floats]
+    pre(dict(data, inputs=floats), training=True)
+    for v, b in zip(floats, before):
+        assert torch.equal(v, b)
