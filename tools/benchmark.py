@@ -25,7 +25,14 @@ batch, data folder, loader and schedule) it measures
   (:class:`mmbyol.utils.sync_counter.SyncCounter`);
 * ``peak_rss_mb`` (this process, sampled every 10 ms while the side runs:
   both models are resident; loader workers are separate processes) or
-  ``peak_cuda_mb`` (``torch.cuda.max_memory_allocated``).
+  ``peak_cuda_mb`` (``torch.cuda.max_memory_allocated``);
+* how close to the hardware: ``gflop_per_image`` (matmul and convolution
+  FLOPs of one ``train_step``, forward and backward, counted by
+  ``torch.utils.flop_counter``), ``matmul_peak_gflops`` (a large square
+  matmul in bf16 and fp32 on the same device, measured in the run),
+  ``gflops`` (achieved, whole iteration) and ``fraction_of_peak`` against
+  the peak of the side's compute dtype, and ``ceiling_images_per_s``: the
+  images/s if every FLOP ran at that peak.
 
 Output: a table and JSON (stdout, and ``--out``).
 """
@@ -40,6 +47,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from typing import Optional
 
 import mmpretrain
 import torch
@@ -75,6 +83,9 @@ def parse_args(argv=None):
     p.add_argument('--step-iters', type=int, default=3,
                    help='timed model steps on pre-loaded batches')
     p.add_argument('--ema-repeats', type=int, default=20)
+    p.add_argument('--matmul-size', type=int,
+                   help='side of the peak matmul (default 4096 on CPU, '
+                   '8192 on CUDA)')
     p.add_argument('--image-size', type=int,
                    help='mmpretrain side crop size (default: from CONFIG)')
     p.add_argument('--work-dir', help='default: a temporary folder')
@@ -314,6 +325,40 @@ def _short(path: str) -> str:
                                                     '')
 
 
+def matmul_peak_gflops(dtype: torch.dtype, device: str,
+                       n: Optional[int] = None, repeats: int = 5) -> float:
+    """Best sustained GFLOP/s of a large square matmul."""
+    n = n or (8192 if device == 'cuda' else 4096)
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    a @ b  # warm-up
+    best = min(timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def count_flops(side: Side, batch) -> dict:
+    """Matmul/convolution FLOPs of one ``train_step``, per source image."""
+    from torch.utils.flop_counter import FlopCounterMode
+    try:
+        with side.active(), FlopCounterMode(display=False) as counter:
+            side.model.train_step(batch, optim_wrapper=side.optim_wrapper)
+    except Exception as err:  # e.g. a compiled graph under a dispatch mode
+        return dict(flops_error=f'{type(err).__name__}: {err}')
+    return dict(gflop_per_image=counter.get_total_flops() / 1e9 /
+                side.batch_size)
+
+
+def roofline(entry: dict, dtype: str, peaks: dict) -> None:
+    """Achieved GFLOP/s against the matmul peak of the side's dtype."""
+    flop = entry.get('gflop_per_image')
+    speed = entry['iteration'].get('images_per_s')
+    if not flop or not speed:
+        return
+    entry.update(compute_dtype=dtype, gflops=flop * speed,
+                 fraction_of_peak=flop * speed / peaks[dtype],
+                 ceiling_images_per_s=peaks[dtype] / flop)
+
+
 def count_syncs(side: Side, batch) -> dict:
     """Syncs in one whole iteration and in optimizer step + EMA alone."""
     out = {}
@@ -379,6 +424,7 @@ def run(args) -> dict:
                     bar.update()
                 ema = side.ema()
                 ema_times = [timed(ema) for _ in range(args.ema_repeats)]
+            side.result.update(count_flops(side, batches[0]))
             side.result.update(count_syncs(side, batches[0]))
             side.result['ema_ms'] = 1e3 * statistics.median(ema_times) \
                 if ema_times else None
@@ -386,10 +432,14 @@ def run(args) -> dict:
     for side in sides:
         with side.active():
             side.loop.finish()
-    return report(args, byol_cfg, sides, memory.cuda)
+    device = 'cuda' if memory.cuda else 'cpu'
+    peaks = {name: matmul_peak_gflops(dtype, device, args.matmul_size)
+             for name, dtype in (('bfloat16', torch.bfloat16),
+                                 ('float32', torch.float32))}
+    return report(args, byol_cfg, sides, memory.cuda, peaks)
 
 
-def report(args, cfg, sides, cuda: bool) -> dict:
+def report(args, cfg, sides, cuda: bool, peaks: dict) -> dict:
     result = dict(
         config=args.config, cfg_options=args.cfg_options,
         mmbyol_settings=dict(
@@ -402,7 +452,8 @@ def report(args, cfg, sides, cuda: bool) -> dict:
         device=torch.cuda.get_device_name() if cuda else platform.processor()
         or platform.machine(),
         torch=torch.__version__, torch_threads=torch.get_num_threads(),
-        iters=args.iters, warmup=args.warmup, rounds=args.rounds, sides={})
+        iters=args.iters, warmup=args.warmup, rounds=args.rounds,
+        matmul_peak_gflops=peaks, sides={})
     for side in sides:
         entry = dict(iteration=summary(side.times['iteration'],
                                        side.batch_size),
@@ -410,6 +461,9 @@ def report(args, cfg, sides, cuda: bool) -> dict:
                                         side.batch_size))
         entry['peak_cuda_mb' if cuda else 'peak_rss_mb'] = side.peak_mem
         entry.update(side.result)
+        amp = args.amp and side.name == 'mmbyol'
+        roofline(entry, cfg.optim_wrapper.get('dtype', 'bfloat16')
+                 if amp else 'float32', peaks)
         result['sides'][side.name] = entry
     if len(sides) == 2:
         a, b = (result['sides'][s.name] for s in sides)
@@ -437,6 +491,11 @@ def table(result: dict) -> str:
         ('EMA update ms', 'ema_ms', '{:.2f}'),
         ('syncs / iteration', 'syncs_per_iter', '{}'),
         ('syncs optimizer+EMA', 'syncs_optimizer_ema', '{}'),
+        ('GFLOP / image', 'gflop_per_image', '{:.2f}'),
+        ('achieved GFLOP/s', 'gflops', '{:.0f}'),
+        ('compute dtype', 'compute_dtype', '{}'),
+        ('fraction of matmul peak', 'fraction_of_peak', '{:.2f}'),
+        ('images/s at matmul peak', 'ceiling_images_per_s', '{:.1f}'),
         ('peak RSS MB', 'peak_rss_mb', '{:.0f}'),
         ('peak CUDA MB', 'peak_cuda_mb', '{:.0f}'),
     ]:

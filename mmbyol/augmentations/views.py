@@ -41,19 +41,20 @@ def _apply_to(x: torch.Tensor, rows: list, fn) -> torch.Tensor:
     return x.index_copy_(0, index, fn(x.index_select(0, index), index))
 
 
-def _apply_one(x: torch.Tensor, params: ViewParams, convention: str,
-               taps: int) -> torch.Tensor:
-    """:func:`apply_photometric` for a batch of one, same ops and order."""
-    if params.jitter[0]:
-        for op_index in params.order[0].tolist():
+def _apply_one(x: torch.Tensor, params: ViewParams, host: ViewParams,
+               convention: str, taps: int) -> torch.Tensor:
+    """:func:`apply_photometric` for a batch of one, same ops and order;
+    the decisions are read from ``host``, the same parameters on the CPU."""
+    if _rows(host.jitter):
+        for op_index in host.order[0].tolist():
             x = COLOR_OPS[op_index](x, params.factors[0:1, op_index],
                                     convention)
-    if params.gray[0]:
+    if _rows(host.gray):
         x = to_gray(x, convention).expand_as(x)
-    if params.blur[0]:
+    if _rows(host.blur):
         padding = 'zeros' if convention == 'dm_exact' else 'reflect'
         x = gaussian_blur(x, params.sigma[0:1], taps, padding)
-    if params.solarize[0]:
+    if _rows(host.solarize):
         x = solarize(x)
     return x.clamp(0, 1)
 
@@ -79,7 +80,7 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
     x = x.float() if not x.is_floating_point() else x.clone()
     taps = blur_taps or blur_kernel_size(x.shape[-2])
     if x.shape[0] == 1:  # one image (CPU workers): no indices at all
-        return _apply_one(x, params, convention, taps)
+        return _apply_one(x, params, host, convention, taps)
     for step in range(4):
         for op_index, op in enumerate(COLOR_OPS):
             rows = _rows(host.jitter & (host.order[:, step] == op_index))

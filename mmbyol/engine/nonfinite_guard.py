@@ -4,7 +4,8 @@ A NaN loss that reaches ``backward`` poisons every weight, the optimizer's
 momentum and, one EMA step later, the target network.  :func:`guarded_update`
 replaces ``optim_wrapper.update_params(loss)`` in ``train_step``: it checks
 the loss first (one host synchronisation, agreed across ranks so that no
-rank enters the gradient all-reduce alone) and on a non-finite value runs
+rank enters the gradient all-reduce alone, which also brings the logged
+values to the host) and on a non-finite value runs
 neither ``backward`` nor ``optimizer.step`` -- and therefore not the BYOL
 momentum update, which is an optimizer step-post-hook either.
 
@@ -21,27 +22,53 @@ more than ``max_in_a_row`` non-finite losses in a row the run stops with
 so the last checkpoint is the last good state.
 """
 import logging
+from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapper
 
+from mmbyol.utils.sync_counter import fetch
+
 
 class NonFiniteLossError(RuntimeError):
     """Too many non-finite losses in a row."""
 
 
-def _all_ranks_finite(loss: torch.Tensor) -> bool:
+def _finite_on_all_ranks(loss: torch.Tensor) -> torch.Tensor:
+    """1 (int32, on the loss's device) when every rank's loss is finite."""
     finite = torch.isfinite(loss.detach()).all().to(torch.int32)
     if torch_dist.is_available() and torch_dist.is_initialized() and \
             torch_dist.get_world_size() > 1:
         torch_dist.all_reduce(finite, op=torch_dist.ReduceOp.MIN)
-    return bool(finite.item())
+    return finite
+
+
+def finite_and_host_logs(loss: torch.Tensor, log_vars: dict) -> tuple:
+    """The guard's decision and the log values in one device-to-host copy.
+
+    MMEngine turns each logged tensor into a float with its own ``.item()``
+    (a host-device sync each, 5 for BYOL); fetched together with the
+    finiteness flag the guard needs anyway, an iteration makes one.
+
+    Returns:
+        tuple: ``(finite, log_vars)`` with the same keys, values as floats.
+    """
+    keys = [k for k, v in log_vars.items() if isinstance(v, torch.Tensor)]
+    flag = _finite_on_all_ranks(loss)
+    values = fetch(torch.stack([flag.to(torch.float64)] + [
+        log_vars[k].detach().to(flag.device, torch.float64).reshape(())
+        for k in keys
+    ]))
+    floats = dict(log_vars)
+    floats.update(zip(keys, values[1:]))
+    return bool(values[0]), floats
 
 
 def guarded_update(loss: torch.Tensor, optim_wrapper: OptimWrapper,
-                   max_in_a_row: int, params) -> bool:
+                   max_in_a_row: int, params,
+                   finite: Optional[bool] = None) -> bool:
     """``optim_wrapper.update_params(loss)`` unless ``loss`` is not finite.
 
     Args:
@@ -51,12 +78,16 @@ def guarded_update(loss: torch.Tensor, optim_wrapper: OptimWrapper,
             losses in a row (0: stop at the first).
         params (Iterable[Tensor]): the trainable parameters (to tell whether
             an accumulation window holds any gradient).
+        finite (bool, optional): the rank-agreed finiteness of ``loss`` if
+            already fetched (:func:`finite_and_host_logs`).
 
     Returns:
         bool: whether the loss was finite and used.
     """
     hub = MessageHub.get_current_instance()
-    if _all_ranks_finite(loss):
+    if finite is None:
+        finite = bool(_finite_on_all_ranks(loss).item())
+    if finite:
         optim_wrapper.update_params(loss)
         hub.update_info('nonfinite_in_a_row', 0)
         return True
@@ -100,12 +131,15 @@ def guarded_train_step(model, caller, data, optim_wrapper,
         max_in_a_row (int): see :func:`guarded_update`.
 
     Returns:
-        dict: the log variables, as ``BaseModel.train_step`` returns them.
+        dict: the log variables of ``BaseModel.train_step``, as floats
+        (fetched with the guard's flag: one host-device sync per step).
     """
     with optim_wrapper.optim_context(caller):
         data = model.data_preprocessor(data, True)
         losses = caller._run_forward(data, mode='loss')
     parsed, log_vars = model.parse_losses(losses)
+    finite, log_vars = finite_and_host_logs(parsed, log_vars)
     guarded_update(parsed, optim_wrapper, max_in_a_row,
-                   [p for p in model.parameters() if p.requires_grad])
+                   [p for p in model.parameters() if p.requires_grad],
+                   finite)
     return log_vars

@@ -5,7 +5,9 @@ finished all queued work: ``.item()``, ``float(t)``, ``if t:``, ``t.tolist()``
 on a device tensor, and ops whose output *shape* depends on tensor values
 (``nonzero``, boolean indexing, ``unique``, ``masked_select``).
 (``tolist()`` on a CPU tensor never reaches the dispatcher, so it is not
-seen on the CPU; on a device tensor it is a counted copy to the host.)
+seen on the CPU; on a device tensor it is a counted copy to the host.
+mmbyol's own deliberate copies go through :func:`fetch`, which is counted
+on the CPU as well.)
 
 :class:`SyncCounter` sees them on any device, the CPU included, with a
 ``TorchDispatchMode``: every op that would have to wait for a device to
@@ -23,7 +25,7 @@ import os.path as osp
 import traceback
 import warnings
 from collections import Counter
-from typing import Optional
+from typing import List, Optional
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -73,9 +75,10 @@ def _is_sync(func, args, kwargs) -> bool:
 _TORCH_DIR = osp.dirname(torch.__file__)
 
 
-def _call_site() -> str:
-    """``file:line`` of the innermost frame outside torch."""
-    for frame in reversed(traceback.extract_stack()[:-3]):
+def _call_site(skip: int = 3) -> str:
+    """``file:line`` of the innermost frame outside torch, ``skip`` frames
+    up (3 from ``__torch_dispatch__``)."""
+    for frame in reversed(traceback.extract_stack()[:-skip]):
         if not frame.filename.startswith(_TORCH_DIR):
             return f'{frame.filename}:{frame.lineno}'
     return '?'
@@ -95,6 +98,25 @@ class _SyncMode(TorchDispatchMode):
             if self.sites is not None:
                 self.sites[_call_site()] += 1
         return func(*args, **kwargs)
+
+
+# the counters whose block is running (fetch() reports to them)
+_ACTIVE: List['SyncCounter'] = []
+
+
+def fetch(tensor: torch.Tensor) -> list:
+    """``tensor.tolist()``: a deliberate device-to-host copy, always counted.
+
+    On a device the copy is an aten op that :class:`SyncCounter` sees; on
+    the CPU ``tolist`` never reaches the dispatcher, so it is counted here
+    (as ``'fetch'``), and a CPU run reports the syncs a GPU run would make.
+    """
+    if tensor.device.type == 'cpu':
+        for counter in _ACTIVE:
+            counter.by_op['fetch'] += 1
+            if counter.sites is not None:
+                counter.sites[_call_site(skip=2)] += 1  # fetch's caller
+    return tensor.tolist()
 
 
 class SyncCounter:
@@ -141,9 +163,11 @@ class SyncCounter:
             torch.cuda.set_sync_debug_mode('warn')
         self._mode = _SyncMode(self.by_op, self.sites)
         self._mode.__enter__()
+        _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc) -> None:
+        _ACTIVE.remove(self)
         self._mode.__exit__(*exc)
         if self.watch_cuda:
             torch.cuda.set_sync_debug_mode(self._old_debug_mode)

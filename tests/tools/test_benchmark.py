@@ -12,7 +12,8 @@ TINY_MODEL = [
     'model.head.predictor.out_channels=16'
 ]
 ONE_ITER = ['--iters', '1', '--warmup', '0', '--rounds', '1',
-            '--step-iters', '1', '--ema-repeats', '2']
+            '--step-iters', '1', '--ema-repeats', '2',
+            '--matmul-size', '256']
 
 
 def load_benchmark():
@@ -40,8 +41,19 @@ def test_against_mmpretrain_on_real_jpegs(cifar_folder, tmp_path, capsys):
     assert result['mmbyol_settings']['optimizer'] == 'FusedLARS'
     # mmbyol: FusedLARS + fused EMA; MMPretrain: .item() per parameter
     assert ours['syncs_optimizer_ema'] == 0
+    # the whole Runner iteration: one copy brings the guard's flag and every
+    # logged value to the host (the batched views make none)
+    assert ours['syncs_per_iter'] == 1, ours['sync_sites']
     assert theirs['syncs_optimizer_ema'] > 100
     assert set(result['speedup']) == {'iteration', 'model_step'}
+    # the same network on both sides: the same FLOPs per image
+    assert 0.95 < ours['gflop_per_image'] / theirs['gflop_per_image'] < 1.05
+    assert set(result['matmul_peak_gflops']) == {'bfloat16', 'float32'}
+    assert theirs['compute_dtype'] == 'float32'
+    for side in (ours, theirs):
+        assert side['gflops'] == side['gflop_per_image'] * side[
+            'iteration']['images_per_s']
+        assert side['ceiling_images_per_s'] > 0
 
 
 def test_bf16_channels_last_on_digits(tmp_path):

@@ -9,7 +9,7 @@ from mmpretrain.models.utils import CosineEMA
 from mmbyol.engine.hooks import BYOLMomentumHook
 from mmbyol.engine.optimizers import BYOLOptimWrapperConstructor
 from mmbyol.registry import MODELS
-from mmbyol.utils.sync_counter import SyncCounter
+from mmbyol.utils.sync_counter import SyncCounter, fetch
 from tests.conftest import tiny_byol_cfg
 
 
@@ -92,3 +92,18 @@ def test_mmpretrain_ema_and_lars_sync_per_parameter():
     # one per parameter (tau from a tensor step count), plus the checks of
     # the step counter against 0 and the interval
     assert ema_syncs.count == len(list(online.parameters())) + 2
+
+
+def test_fetch_is_counted_on_the_cpu_too():
+    # tolist() of a CPU tensor never reaches the dispatcher; fetch() is the
+    # deliberate copy and reports itself to every running counter
+    x = torch.arange(3.0)
+    with SyncCounter(locate=True) as outer:
+        x.tolist()
+        with SyncCounter() as inner:
+            assert fetch(x) == [0.0, 1.0, 2.0]
+    assert inner.count == 1 and dict(inner.by_op) == {'fetch': 1}
+    assert outer.count == 1
+    assert any('test_sync_counter.py' in site for site in outer.sites)
+    fetch(x)  # outside any counter: nothing to report to
+    assert outer.count == 1

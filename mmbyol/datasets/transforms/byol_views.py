@@ -82,7 +82,7 @@ class BYOLViews(BaseTransform):
             memory_format=torch.channels_last)
         view = F.interpolate(crop, size=(self.size, self.size),
                              mode=self.interpolation, antialias=True)
-        if params.flip[0]:
+        if params.flip.tolist()[0]:  # host values: never a dispatched op
             view = view.flip(-1)
         if self.photometric:
             x = apply_photometric(view.contiguous().float().div_(255),

@@ -127,3 +127,23 @@ def test_run_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     ckpt = load_checkpoint_safely(str(tmp_path / 'iter_3.pth'))
     assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
                if v.is_floating_point())
+
+
+def test_a_step_makes_one_host_device_sync():
+    # the guard's flag and the logged values travel in one copy; the batched
+    # colour ops, FusedLARS and the EMA make none
+    from mmbyol.engine.optimizers import FusedLARS
+    from mmbyol.utils.sync_counter import SyncCounter
+    model = MODELS.build(tiny_byol_cfg(data_preprocessor=dict(
+        type='BYOLDataPreprocessor', augment_on_device=True)))
+    model.init_weights()
+    wrapper = OptimWrapper(FusedLARS(
+        [p for p in model.parameters() if p.requires_grad], lr=0.1))
+    wrapper.optimizer.register_step_post_hook(
+        lambda *args: model.update_target(0.99))
+    model.train_step(_batch(0), wrapper)
+    with SyncCounter(locate=True) as syncs:
+        log_vars = model.train_step(_batch(1), wrapper)
+    assert syncs.count == 1, dict(syncs.sites)
+    assert set(log_vars) >= {'loss', 'proj_std'}
+    assert all(type(v) is float for v in log_vars.values())
