@@ -55,3 +55,18 @@ def test_zero_padding_matches_a_direct_2d_convolution(real_images):
             for dx in range(5):
                 ref += k2[dy, dx] * padded[:, dy:dy + 32, dx:dx + 32]
         np.testing.assert_allclose(out[i].numpy(), ref, atol=1e-5)
+
+
+def test_cpu_and_device_implementations_agree(real_images):
+    # the CPU runs shifted multiply-adds, a GPU grouped convolutions
+    import torch.nn.functional as F
+
+    from mmbyol.augmentations.blur import _separable_conv, _separable_taps
+    sigma = torch.linspace(0.1, 2.0, real_images.shape[0])
+    k = gaussian_kernels(sigma, 9)
+    padded = F.pad(real_images, (4, ) * 4, mode='reflect')
+    h, w = real_images.shape[-2:]
+    taps = _separable_taps(padded, k, h, w)
+    torch.testing.assert_close(taps, _separable_conv(padded, k, h, w),
+                               atol=1e-6, rtol=0)
+    assert not torch.allclose(taps, real_images, atol=1e-3)
