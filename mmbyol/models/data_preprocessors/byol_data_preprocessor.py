@@ -4,6 +4,7 @@ from typing import Optional, Sequence
 
 import torch
 from mmengine.dist import get_rank
+from mmengine.logging import MessageHub
 from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
 
 from mmbyol.augmentations import (CONVENTIONS, apply_photometric,
@@ -27,8 +28,10 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
     :class:`SelfSupDataPreprocessor`. The output keeps the list of two
     ``(N, 3, H, W)`` tensors that ``BYOL.loss`` expects.
 
-    Draws use a private CPU generator seeded from ``torch.initial_seed()``
-    and the distributed rank, so GPUs never repeat each other's parameters.
+    Draws use a private CPU generator seeded from ``torch.initial_seed()``,
+    the distributed rank and, inside a Runner, the iteration: GPUs never
+    repeat each other's parameters, and a resumed run draws exactly what
+    the uninterrupted run drew (there is no generator state to save).
     The parameters are drawn on the host and copied to the device without
     blocking, so the augmentation never waits for the device (no
     host-device sync; see :func:`~mmbyol.augmentations.apply_photometric`).
@@ -63,13 +66,18 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         self.specs = build_view_specs(view_specs)
         self.blur_taps = blur_taps
         self._generator = None
+        self._seeded_at = None
 
     @property
     def generator(self) -> torch.Generator:
-        """The host generator of the per-sample parameters."""
-        if self._generator is None:
-            key = f'{torch.initial_seed()}-{get_rank()}'.encode()
-            self._generator = torch.Generator().manual_seed(zlib.crc32(key))
+        """The host generator of the per-sample parameters, re-seeded when
+        the Runner's iteration changes (outside a Runner: one stream)."""
+        iteration = MessageHub.get_current_instance().get_info('iter')
+        if self._generator is None or iteration != self._seeded_at:
+            key = f'{torch.initial_seed()}-{get_rank()}-{iteration}'
+            self._generator = torch.Generator().manual_seed(
+                zlib.crc32(key.encode()))
+            self._seeded_at = iteration
         return self._generator
 
     def _photometric(self, x: torch.Tensor, params) -> torch.Tensor:

@@ -45,3 +45,17 @@ def test_epoch_based_mid_epoch_resume_is_bitwise(tmp_path, monkeypatch):
                               load_from=str(tmp_path / 'iter_4.pth')))
     with pytest.raises(AssertionError):
         assert_same_weights(weights(replayed), expected)
+
+
+def test_resume_is_bitwise_with_colour_ops_on_the_device(tmp_path):
+    # BYOLDataPreprocessor(augment_on_device=True) draws the colour
+    # parameters itself: a resumed run must draw what the full run drew
+    from tests.conftest import tiny_byol_cfg
+    model = tiny_byol_cfg(data_preprocessor=dict(
+        type='BYOLDataPreprocessor', augment_on_device=True))
+    full = train(tiny_cfg(tmp_path, loop='iter', max_iters=6, model=model))
+    expected = weights(full)
+    resumed = train(tiny_cfg(tmp_path, loop='iter', max_iters=6, model=model,
+                             resume=True,
+                             load_from=str(tmp_path / 'iter_3.pth')))
+    assert_same_weights(weights(resumed), expected)
