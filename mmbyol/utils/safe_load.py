@@ -122,3 +122,25 @@ def load_checkpoint_safely(path: str,
             f'cannot read checkpoint {path} (truncated or corrupt?): '
             f'{str(err).splitlines()[0] if str(err) else type(err).__name__}'
         ) from None
+
+
+def _load_local_checkpoint(filename: str, map_location=None) -> Any:
+    return load_checkpoint_safely(osp.expanduser(filename), map_location)
+
+
+def use_safe_loader_in_mmengine() -> None:
+    """MMEngine reads local checkpoints with :func:`load_checkpoint_safely`.
+
+    MMEngine's own local loader calls ``torch.load`` with torch's default
+    ``weights_only=True`` and no allow-list, so under torch >= 2.6 it cannot
+    open the checkpoints MMEngine itself writes (their message hub holds
+    ``HistoryBuffer`` objects). Every MMEngine path that reads a local file
+    -- ``init_cfg=dict(type='Pretrained')``, ``load_checkpoint``,
+    MMPretrain's and MMDetection's tools -- goes through its
+    ``CheckpointLoader`` scheme for local paths, which this replaces.
+    :func:`~mmbyol.utils.register_all_modules` calls it.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='',
+                                     loader=_load_local_checkpoint,
+                                     force=True)

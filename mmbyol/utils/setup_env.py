@@ -18,6 +18,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmbyol.models  # noqa: F401
     from mmpretrain.utils import register_all_modules as register_mmpretrain
     register_mmpretrain(init_default_scope=False)
+    from .safe_load import use_safe_loader_in_mmengine
+    use_safe_loader_in_mmengine()
 
     if not init_default_scope:
         return

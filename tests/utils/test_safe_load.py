@@ -71,3 +71,26 @@ def test_truncated_and_missing_files(tmp_path, checkpoints):
         load_checkpoint_safely(str(tmp_path / 'cut.pth'))
     with pytest.raises(FileNotFoundError):
         load_checkpoint_safely(str(tmp_path / 'nope.pth'))
+
+
+def test_mmengine_pretrained_init_reads_a_training_checkpoint(
+        tmp_path, checkpoints):
+    # register_all_modules routes MMEngine's local loader through the
+    # allow-list: Pretrained init takes the online encoder of a full BYOL
+    # checkpoint by prefix (plain torch.load would refuse the file)
+    from mmengine.runner.checkpoint import _load_checkpoint
+    from mmpretrain.models import ResNet_CIFAR
+    register_all_modules(init_default_scope=False)
+    path = str(checkpoints[0])
+    backbone = ResNet_CIFAR(depth=18, stem_channels=8, base_channels=8,
+                            init_cfg=dict(type='Pretrained', checkpoint=path,
+                                          prefix='backbone.'))
+    backbone.init_weights()
+    state = load_checkpoint_safely(path)['state_dict']
+    for key, value in backbone.state_dict().items():
+        assert torch.equal(value, state[f'backbone.{key}']), key
+    ckpt = load_checkpoint_safely(path)
+    ckpt['meta']['hook'] = os.system
+    torch.save(ckpt, tmp_path / 'evil.pth')
+    with pytest.raises(UnsafeCheckpointError):
+        _load_checkpoint(str(tmp_path / 'evil.pth'))
