@@ -12,11 +12,13 @@ from mmengine.device import get_device
 from mmengine.dist import all_gather_object, get_dist_info, is_distributed
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import convert_sync_batchnorm, is_model_wrapper
-from mmengine.registry import DATASETS
+from mmengine.registry import DATASETS, DefaultScope
 from mmengine.runner import (EpochBasedTrainLoop, IterBasedTrainLoop,
                              Runner)
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from mmengine.visualization import Visualizer
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
@@ -37,6 +39,26 @@ _LOOPS = {
     'IterBasedTrainLoop': ResumableIterBasedTrainLoop,
     IterBasedTrainLoop: ResumableIterBasedTrainLoop,
 }
+
+
+def _unused_timestamp(stamp: str) -> str:
+    """``stamp``, or ``stamp_1``, ``stamp_2``, ... if a runner of this
+    process already named its instances after it.
+
+    MMEngine names a run's logger, message hub, visualizer, default scope
+    and log folder after its start time in seconds; a second runner started
+    in the same second would silently share them (and write its scalars into
+    the first one's files). Only this process's instances are checked, so
+    every rank of a distributed run makes the same choice.
+    """
+    managers = (MessageHub, MMLogger, Visualizer, DefaultScope)
+    taken = {name for cls in managers for name in cls._instance_dict}
+    candidate, n = stamp, 0
+    while any(name == candidate or name.endswith(f'_{candidate}')
+              for name in taken):
+        n += 1
+        candidate = f'{stamp}_{n}'
+    return candidate
 
 
 @RUNNERS.register_module()
@@ -82,6 +104,7 @@ class ReliableRunner(Runner):
                         seconds=kwargs['timeout'])
                 torch.distributed.init_process_group(**kwargs)
         super().setup_env(env_cfg)
+        self._timestamp = _unused_timestamp(self._timestamp)
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
         hooks = dict(hooks or {})

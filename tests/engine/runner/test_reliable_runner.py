@@ -1,0 +1,25 @@
+"""ReliableRunner: runners started in the same second keep apart."""
+import mmengine.runner.runner as mmengine_runner
+
+from mmbyol.registry import RUNNERS
+from mmbyol.utils import register_all_modules
+from tests.engine.runner._tiny import tiny_cfg
+
+
+def test_two_runners_in_one_second_keep_their_own_instances(
+        tmp_path, monkeypatch):
+    # MMEngine names the logger, message hub, visualizer, default scope and
+    # log folder after the start second; the second runner gets "_1"
+    register_all_modules(init_default_scope=False)
+    monkeypatch.setattr(mmengine_runner.time, 'time',
+                        lambda: 1_800_000_000.0)
+    first, second = (RUNNERS.build(tiny_cfg(tmp_path)) for _ in range(2))
+    assert second.timestamp == first.timestamp + '_1'
+    assert first.log_dir != second.log_dir
+    for name in ('message_hub', 'logger', 'visualizer', 'default_scope'):
+        assert getattr(first, name) is not getattr(second, name), name
+    # a third one in another second keeps MMEngine's plain name
+    monkeypatch.setattr(mmengine_runner.time, 'time',
+                        lambda: 1_800_000_001.0)
+    third = RUNNERS.build(tiny_cfg(tmp_path))
+    assert '_' in third.timestamp and not third.timestamp.endswith('_1')
