@@ -126,12 +126,16 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         for view, spec in zip(views, self.specs):
             if self._channel_conversion:
                 view = view[:, [2, 1, 0]]
-            x = view.float() / 255  # 0-255 (uint8 from the workers)
+            # 0-255 (uint8 from the workers; divided in one pass to fp32)
+            x = view.div(255) if view.dtype == torch.uint8 else \
+                view.float().div(255)
             n, _, h, w = x.shape
             params = sample_view_params(
                 n, spec, h, w, self.convention, generator=self.generator)
-            x = self._photometric(x, params) * 255
-            if self._enable_normalize:
-                x = (x - self.mean) / self.std
+            x = self._photometric(x, params)  # a new tensor, in [0, 1]
+            if self._enable_normalize:  # (255 x - mean) / std in two passes
+                x = x.mul_(255 / self.std).sub_(self.mean / self.std)
+            else:
+                x = x.mul_(255)
             out.append(x)
         return out
