@@ -28,8 +28,10 @@ batch, data folder, loader and schedule) it measures
   ``peak_cuda_mb`` (``torch.cuda.max_memory_allocated``);
 * how close to the hardware: ``gflop_per_image`` (matmul and convolution
   FLOPs of one ``train_step``, forward and backward, counted by
-  ``torch.utils.flop_counter``), ``matmul_peak_gflops`` (a large square
-  matmul in bf16 and fp32 on the same device, measured in the run),
+  ``torch.utils.flop_counter``), ``peak_gflops`` (per dtype, bf16 and
+  fp32: the faster of a large square matmul and a large channels-last 3x3
+  convolution on the same device, measured in the run; their own figures in
+  ``peak_detail``),
   ``gflops`` (achieved, whole iteration) and ``fraction_of_peak`` against
   the peak of the side's compute dtype, and ``ceiling_images_per_s``: the
   images/s if every FLOP ran at that peak.
@@ -83,9 +85,9 @@ def parse_args(argv=None):
     p.add_argument('--step-iters', type=int, default=3,
                    help='timed model steps on pre-loaded batches')
     p.add_argument('--ema-repeats', type=int, default=20)
-    p.add_argument('--matmul-size', type=int,
+    p.add_argument('--peak-size', type=int,
                    help='side of the peak matmul (default 4096 on CPU, '
-                   '8192 on CUDA)')
+                   '8192 on CUDA); the peak convolution scales with it')
     p.add_argument('--image-size', type=int,
                    help='mmpretrain side crop size (default: from CONFIG)')
     p.add_argument('--work-dir', help='default: a temporary folder')
@@ -336,6 +338,22 @@ def matmul_peak_gflops(dtype: torch.dtype, device: str,
     return 2 * n**3 / best / 1e9
 
 
+def conv_peak_gflops(dtype: torch.dtype, device: str,
+                     n: Optional[int] = None, repeats: int = 5) -> float:
+    """Best GFLOP/s of a large channels-last 3x3 convolution (256 -> 256
+    channels at 32 x 32, batch ``n / 64``), the op a ResNet runs most."""
+    n = n or (8192 if device == 'cuda' else 4096)
+    fmt = torch.channels_last
+    x = torch.randn(max(1, n // 64), 256, 32, 32, device=device).to(
+        dtype).contiguous(memory_format=fmt)
+    w = torch.randn(256, 256, 3, 3, device=device).to(dtype).contiguous(
+        memory_format=fmt)
+    conv = lambda: torch.nn.functional.conv2d(x, w, padding=1)  # noqa: E731
+    conv()  # warm-up
+    best = min(timed(conv) for _ in range(repeats))
+    return 2 * x.shape[0] * 256 * 256 * 9 * 32 * 32 / best / 1e9
+
+
 def count_flops(side: Side, batch) -> dict:
     """Matmul/convolution FLOPs of one ``train_step``, per source image."""
     from torch.utils.flop_counter import FlopCounterMode
@@ -349,7 +367,7 @@ def count_flops(side: Side, batch) -> dict:
 
 
 def roofline(entry: dict, dtype: str, peaks: dict) -> None:
-    """Achieved GFLOP/s against the matmul peak of the side's dtype."""
+    """Achieved GFLOP/s against the measured peak of the side's dtype."""
     flop = entry.get('gflop_per_image')
     speed = entry['iteration'].get('images_per_s')
     if not flop or not speed:
@@ -433,13 +451,17 @@ def run(args) -> dict:
         with side.active():
             side.loop.finish()
     device = 'cuda' if memory.cuda else 'cpu'
-    peaks = {name: matmul_peak_gflops(dtype, device, args.matmul_size)
-             for name, dtype in (('bfloat16', torch.bfloat16),
-                                 ('float32', torch.float32))}
-    return report(args, byol_cfg, sides, memory.cuda, peaks)
+    detail = {name: dict(matmul=matmul_peak_gflops(dtype, device,
+                                                   args.peak_size),
+                         conv3x3=conv_peak_gflops(dtype, device,
+                                                  args.peak_size))
+              for name, dtype in (('bfloat16', torch.bfloat16),
+                                  ('float32', torch.float32))}
+    return report(args, byol_cfg, sides, memory.cuda, detail)
 
 
-def report(args, cfg, sides, cuda: bool, peaks: dict) -> dict:
+def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
+    peaks = {name: max(d.values()) for name, d in detail.items()}
     result = dict(
         config=args.config, cfg_options=args.cfg_options,
         mmbyol_settings=dict(
@@ -453,7 +475,7 @@ def report(args, cfg, sides, cuda: bool, peaks: dict) -> dict:
         or platform.machine(),
         torch=torch.__version__, torch_threads=torch.get_num_threads(),
         iters=args.iters, warmup=args.warmup, rounds=args.rounds,
-        matmul_peak_gflops=peaks, sides={})
+        peak_gflops=peaks, peak_detail=detail, sides={})
     for side in sides:
         entry = dict(iteration=summary(side.times['iteration'],
                                        side.batch_size),
@@ -494,8 +516,8 @@ def table(result: dict) -> str:
         ('GFLOP / image', 'gflop_per_image', '{:.2f}'),
         ('achieved GFLOP/s', 'gflops', '{:.0f}'),
         ('compute dtype', 'compute_dtype', '{}'),
-        ('fraction of matmul peak', 'fraction_of_peak', '{:.2f}'),
-        ('images/s at matmul peak', 'ceiling_images_per_s', '{:.1f}'),
+        ('fraction of peak', 'fraction_of_peak', '{:.2f}'),
+        ('images/s at peak', 'ceiling_images_per_s', '{:.1f}'),
         ('peak RSS MB', 'peak_rss_mb', '{:.0f}'),
         ('peak CUDA MB', 'peak_cuda_mb', '{:.0f}'),
     ]:

@@ -13,7 +13,7 @@ TINY_MODEL = [
 ]
 ONE_ITER = ['--iters', '1', '--warmup', '0', '--rounds', '1',
             '--step-iters', '1', '--ema-repeats', '2',
-            '--matmul-size', '256']
+            '--peak-size', '256']
 
 
 def load_benchmark():
@@ -48,7 +48,9 @@ def test_against_mmpretrain_on_real_jpegs(cifar_folder, tmp_path, capsys):
     assert set(result['speedup']) == {'iteration', 'model_step'}
     # the same network on both sides: the same FLOPs per image
     assert 0.95 < ours['gflop_per_image'] / theirs['gflop_per_image'] < 1.05
-    assert set(result['matmul_peak_gflops']) == {'bfloat16', 'float32'}
+    assert set(result['peak_gflops']) == {'bfloat16', 'float32'}
+    for dtype, peak in result['peak_gflops'].items():
+        assert peak == max(result['peak_detail'][dtype].values()) > 0
     assert theirs['compute_dtype'] == 'float32'
     for side in (ours, theirs):
         assert side['gflops'] == side['gflop_per_image'] * side[
