@@ -45,16 +45,16 @@ def _apply_one(x: torch.Tensor, params: ViewParams, host: ViewParams,
                convention: str, taps: int) -> torch.Tensor:
     """:func:`apply_photometric` for a batch of one, same ops and order;
     the decisions are read from ``host``, the same parameters on the CPU."""
-    if _rows(host.jitter):
+    if host.jitter.tolist()[0]:
         for op_index in host.order[0].tolist():
             x = COLOR_OPS[op_index](x, params.factors[0:1, op_index],
                                     convention)
-    if _rows(host.gray):
+    if host.gray.tolist()[0]:
         x = to_gray(x, convention).expand_as(x)
-    if _rows(host.blur):
+    if host.blur.tolist()[0]:
         padding = 'zeros' if convention == 'dm_exact' else 'reflect'
         x = gaussian_blur(x, params.sigma[0:1], taps, padding)
-    if _rows(host.solarize):
+    if host.solarize.tolist()[0]:
         x = solarize(x)
     return x.clamp(0, 1)
 

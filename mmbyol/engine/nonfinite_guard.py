@@ -22,7 +22,6 @@ more than ``max_in_a_row`` non-finite losses in a row the run stops with
 so the last checkpoint is the last good state.
 """
 import logging
-from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
@@ -67,8 +66,7 @@ def finite_and_host_logs(loss: torch.Tensor, log_vars: dict) -> tuple:
 
 
 def guarded_update(loss: torch.Tensor, optim_wrapper: OptimWrapper,
-                   max_in_a_row: int, params,
-                   finite: Optional[bool] = None) -> bool:
+                   max_in_a_row: int, params, finite: bool) -> bool:
     """``optim_wrapper.update_params(loss)`` unless ``loss`` is not finite.
 
     Args:
@@ -78,15 +76,13 @@ def guarded_update(loss: torch.Tensor, optim_wrapper: OptimWrapper,
             losses in a row (0: stop at the first).
         params (Iterable[Tensor]): the trainable parameters (to tell whether
             an accumulation window holds any gradient).
-        finite (bool, optional): the rank-agreed finiteness of ``loss`` if
-            already fetched (:func:`finite_and_host_logs`).
+        finite (bool): the rank-agreed finiteness of ``loss``, from
+            :func:`finite_and_host_logs`.
 
     Returns:
         bool: whether the loss was finite and used.
     """
     hub = MessageHub.get_current_instance()
-    if finite is None:
-        finite = bool(_finite_on_all_ranks(loss).item())
     if finite:
         optim_wrapper.update_params(loss)
         hub.update_info('nonfinite_in_a_row', 0)
