@@ -370,7 +370,7 @@ def roofline(entry: dict, dtype: str, peaks: dict) -> None:
     """Achieved GFLOP/s against the measured peak of the side's dtype."""
     flop = entry.get('gflop_per_image')
     speed = entry['iteration'].get('images_per_s')
-    if not flop or not speed:
+    if not flop or not speed or dtype not in peaks:  # e.g. float16
         return
     entry.update(compute_dtype=dtype, gflops=flop * speed,
                  fraction_of_peak=flop * speed / peaks[dtype],
@@ -483,9 +483,10 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
                                         side.batch_size))
         entry['peak_cuda_mb' if cuda else 'peak_rss_mb'] = side.peak_mem
         entry.update(side.result)
-        amp = args.amp and side.name == 'mmbyol'
+        autocast = side.name == 'mmbyol' and cfg.optim_wrapper.get(
+            'type') == 'AutocastOptimWrapper'
         roofline(entry, cfg.optim_wrapper.get('dtype', 'bfloat16')
-                 if amp else 'float32', peaks)
+                 if autocast else 'float32', peaks)
         result['sides'][side.name] = entry
     if len(sides) == 2:
         a, b = (result['sides'][s.name] for s in sides)
