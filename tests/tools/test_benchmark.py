@@ -70,3 +70,4 @@ def test_bf16_channels_last_on_digits(tmp_path):
         'AutocastOptimWrapper'
     assert list(result['sides']) == ['mmbyol']
     assert result['sides']['mmbyol']['syncs_optimizer_ema'] == 0
+    assert result['sides']['mmbyol']['compute_dtype'] == 'bfloat16'
