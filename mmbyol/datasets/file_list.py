@@ -12,9 +12,10 @@ class FileListDataset(ImageListBase):
 
     Relative paths are relative to ``data_root/data_prefix``; blank lines
     and lines starting with ``#`` are ignored. A last, integer column
-    becomes ``gt_label`` (paths may contain spaces). Files are not opened here, so a
-    list of millions of paths loads at once; a missing or unreadable file
-    fails (or is skipped, ``skip_bad_images=True``) when it is drawn.
+    becomes ``gt_label`` (paths may contain spaces). Files are not opened
+    here, so a list of millions of paths loads at once; a missing or
+    unreadable file fails (or is skipped, ``skip_bad_images=True``) when it
+    is drawn.
 
     Args:
         ann_file (str): the list file.

@@ -31,8 +31,8 @@ class BYOLOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             'exclude_bias_and_norm', False)
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
 
-    def add_params(self, params: List[Dict], module: nn.Module, prefix: str = '',
-                   is_dcn_module=None) -> None:
+    def add_params(self, params: List[Dict], module: nn.Module,
+                   prefix: str = '', is_dcn_module=None) -> None:
         # A wholly frozen sub-module (the target network) is skipped here,
         # before MMEngine warns once per frozen parameter.
         if any(p.requires_grad for p in module.parameters()):

@@ -144,11 +144,10 @@ class BYOL(BaseSelfSupervisor):
             ``parse_losses`` logs them without adding them again.
         """
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            count = len(inputs) if isinstance(inputs, (list, tuple)) else '?'
             raise ValueError('BYOL.loss expects a list of two views, got '
-                             f'{type(inputs).__name__} of '
-                             f'{len(inputs) if isinstance(inputs, (list, tuple)) else "?"}'
-                             ' items; use MultiView(num_views=2) in the '
-                             'pipeline')
+                             f'{type(inputs).__name__} of {count} items; use '
+                             'MultiView(num_views=2) in the pipeline')
         view1, view2 = inputs
         feats1 = self.backbone(view1)
         z1 = self.neck(feats1)
