@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Optional, Tuple, Union
 
+import numpy as np
 import torch
 
 CONVENTIONS = ('torchvision', 'dm_exact')
@@ -94,9 +95,60 @@ class ViewParams:
                              for f in fields(self)})
 
 
-def _uniform(shape, low, high, generator, device) -> torch.Tensor:
-    u = torch.rand(shape, generator=generator, device=device)
-    return low + (high - low) * u
+def _uniforms(n: int, k: int, generator: Optional[torch.Generator],
+              device) -> np.ndarray:
+    """``(n, k)`` float64 draws of U[0, 1) from torch's RNG, on the host.
+
+    One draw serves every parameter, and the arithmetic on it runs in
+    numpy: for the single-sample calls of the CPU workers a torch op costs
+    a few microseconds of dispatch, which was most of the sampling time.
+    """
+    u = torch.rand((n, k), generator=generator, device=device,
+                   dtype=torch.float64)
+    return u.cpu().numpy()
+
+
+def _crop_boxes(H: np.ndarray, W: np.ndarray, u: np.ndarray,
+                area: Tuple[float, float], ratio: Tuple[float, float],
+                convention: str) -> np.ndarray:
+    """Boxes ``(N, 4)`` from uniforms ``u`` ``(N, 2 * tries + 2)``."""
+    tries = (u.shape[1] - 2) // 2
+    scale = area[0] + (area[1] - area[0]) * u[:, :tries]
+    log_r = math.log(ratio[0]) + (math.log(ratio[1]) - math.log(
+        ratio[0])) * u[:, tries:2 * tries]
+    target = scale * (H * W)[:, None]
+    r = np.exp(log_r)
+    w = np.round(np.sqrt(target * r))
+    h = np.round(np.sqrt(target / r))
+    if convention == 'dm_exact':
+        h = np.minimum(h[:, 0], H)
+        w = np.minimum(w[:, 0], W)
+    else:
+        ok = (w > 0) & (w <= W[:, None]) & (h > 0) & (h <= H[:, None])
+        first = ok.argmax(axis=1)[:, None]
+        h = np.take_along_axis(h, first, 1)[:, 0]
+        w = np.take_along_axis(w, first, 1)[:, 0]
+        # fallback: centre crop, aspect ratio clamped into the range
+        aspect = W / H
+        fb_w = np.where(aspect > ratio[1], np.round(H * ratio[1]), W)
+        fb_h = np.where(aspect < ratio[0], np.round(W / ratio[0]), H)
+        fallback = ~ok.any(axis=1)
+        h = np.where(fallback, fb_h, h)
+        w = np.where(fallback, fb_w, w)
+    top = np.minimum(np.floor(u[:, -2] * (H - h + 1)), H - h)
+    left = np.minimum(np.floor(u[:, -1] * (W - w + 1)), W - w)
+    if convention == 'torchvision':
+        top = np.where(fallback, np.floor((H - h) / 2), top)
+        left = np.where(fallback, np.floor((W - w) / 2), left)
+    return np.stack([top, left, h, w], axis=1).astype(np.int64)
+
+
+def _crop_draws(convention: str) -> int:
+    """Uniforms per crop box: (area, aspect) per try, then top and left."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f'convention must be one of {CONVENTIONS}, '
+                         f'got {convention!r}')
+    return 2 * (10 if convention == 'torchvision' else 1) + 2
 
 
 def sample_crop_boxes(heights: torch.Tensor, widths: torch.Tensor,
@@ -118,52 +170,21 @@ def sample_crop_boxes(heights: torch.Tensor, widths: torch.Tensor,
     * ``dm_exact``: a single draw whose sides are clipped to the image
       (DeepMind's BYOL ``_decode_and_random_crop``).
     """
-    if convention not in CONVENTIONS:
-        raise ValueError(f'convention must be one of {CONVENTIONS}, '
-                         f'got {convention!r}')
     device = generator.device if generator is not None else heights.device
-    H = heights.to(device, torch.float64)
-    W = widths.to(device, torch.float64)
-    n = H.shape[0]
-    tries = 10 if convention == 'torchvision' else 1
-    scale = _uniform((n, tries), area[0], area[1], generator, device)
-    log_r = _uniform((n, tries), math.log(ratio[0]), math.log(ratio[1]),
-                     generator, device)
-    target = scale.double() * (H * W)[:, None]
-    r = torch.exp(log_r.double())
-    w = torch.round(torch.sqrt(target * r))
-    h = torch.round(torch.sqrt(target / r))
-    if convention == 'dm_exact':
-        h = torch.minimum(h[:, 0], H)
-        w = torch.minimum(w[:, 0], W)
-    else:
-        ok = (w > 0) & (w <= W[:, None]) & (h > 0) & (h <= H[:, None])
-        first = ok.to(torch.uint8).argmax(dim=1, keepdim=True)
-        h = h.gather(1, first)[:, 0]
-        w = w.gather(1, first)[:, 0]
-        # fallback: centre crop, aspect ratio clamped into the range
-        aspect = W / H
-        fb_w = torch.where(aspect < ratio[0], W,
-                           torch.where(aspect > ratio[1],
-                                       torch.round(H * ratio[1]), W))
-        fb_h = torch.where(aspect < ratio[0], torch.round(W / ratio[0]),
-                           H)
-        fallback = ~ok.any(dim=1)
-        h = torch.where(fallback, fb_h, h)
-        w = torch.where(fallback, fb_w, w)
-    u = torch.rand((n, 2), generator=generator, device=device).double()
-    top = torch.floor(u[:, 0] * (H - h + 1)).clamp(max=H - h)
-    left = torch.floor(u[:, 1] * (W - w + 1)).clamp(max=W - w)
-    if convention == 'torchvision':
-        top = torch.where(fallback, torch.floor((H - h) / 2), top)
-        left = torch.where(fallback, torch.floor((W - w) / 2), left)
-    return torch.stack([top, left, h, w], dim=1).long()
+    u = _uniforms(heights.shape[0], _crop_draws(convention), generator,
+                  device)
+    boxes = _crop_boxes(_host_sizes(heights, len(u)),
+                        _host_sizes(widths, len(u)), u, area, ratio,
+                        convention)
+    return torch.from_numpy(boxes).to(device)
 
 
-def _as_sizes(size: Union[int, torch.Tensor], n: int) -> torch.Tensor:
+def _host_sizes(size: Union[int, torch.Tensor], n: int) -> np.ndarray:
+    """``(n,)`` float64 sizes from one int or a tensor of one or n."""
     if isinstance(size, torch.Tensor):
-        return size.reshape(-1).expand(n) if size.numel() == 1 else size
-    return torch.full((n, ), int(size), dtype=torch.long)
+        size = size.cpu().numpy()
+    size = np.asarray(size, dtype=np.float64).reshape(-1)
+    return np.broadcast_to(size, (n, )) if size.size == 1 else size
 
 
 def sample_view_params(n: int,
@@ -184,40 +205,49 @@ def sample_view_params(n: int,
             or shared, for the crop boxes.
         convention (str): ``'torchvision'`` or ``'dm_exact'`` (changes only
             the crop sampling; the colour draws are the same numbers).
-        generator (torch.Generator, optional): draws happen on its device.
-        device: where the draws happen without a generator (default CPU).
+        generator (torch.Generator, optional): the RNG; default torch's
+            global one (seeded per worker by MMEngine).
+        device: where the result goes (default the generator's device,
+            else the CPU). The draws are made on the generator's device
+            and the arithmetic on the host.
 
     Returns:
-        ViewParams: on the generator's (or ``device``'s) device.
+        ViewParams: on ``device``.
     """
     if generator is not None:
-        device = generator.device
+        device = device or generator.device
     device = torch.device(device or 'cpu')
-    heights = _as_sizes(heights, n).to(device)
-    widths = _as_sizes(widths, n).to(device)
-    crop = sample_crop_boxes(heights, widths, spec.crop_area,
-                             spec.crop_ratio, convention, generator)
-    # one uniform per Bernoulli decision: flip, jitter, gray, blur, solarize
-    coins = torch.rand((n, 5), generator=generator, device=device)
-    order = torch.rand((n, 4), generator=generator,
-                       device=device).argsort(dim=1)
-    u = _uniform((n, 4), -1.0, 1.0, generator, device)
-    span = torch.tensor([spec.brightness, spec.contrast, spec.saturation,
-                         spec.hue], device=device)
-    factors = u * span
+    crop_draws = _crop_draws(convention)
+    # per sample: the crop's uniforms, then one uniform per Bernoulli
+    # decision (flip, jitter, gray, blur, solarize), 4 to rank for the op
+    # order, 4 colour factors and the blur sigma
+    u = _uniforms(n, crop_draws + 14, generator,
+                  generator.device if generator is not None else device)
+    crop = _crop_boxes(_host_sizes(heights, n), _host_sizes(widths, n),
+                       u[:, :crop_draws], spec.crop_area, spec.crop_ratio,
+                       convention)
+    coins, order_keys, colour, blur = np.split(
+        u[:, crop_draws:], [5, 9, 13], axis=1)
+    span = np.array([spec.brightness, spec.contrast, spec.saturation,
+                     spec.hue])
+    factors = (2 * colour - 1) * span
     if convention == 'torchvision':
         factors[:, BRIGHTNESS] += 1.0
     factors[:, CONTRAST] += 1.0
     factors[:, SATURATION] += 1.0
-    sigma = _uniform((n, ), spec.blur_sigma[0], spec.blur_sigma[1],
-                     generator, device)
-    return ViewParams(
-        crop=crop,
-        flip=coins[:, 0] < spec.flip_prob,
-        jitter=coins[:, 1] < spec.jitter_prob,
-        order=order,
-        factors=factors,
-        gray=coins[:, 2] < spec.gray_prob,
-        blur=coins[:, 3] < spec.blur_prob,
-        sigma=sigma,
-        solarize=coins[:, 4] < spec.solarize_prob)
+    sigma = spec.blur_sigma[0] + (spec.blur_sigma[1] -
+                                  spec.blur_sigma[0]) * blur[:, 0]
+    probs = np.array([spec.flip_prob, spec.jitter_prob, spec.gray_prob,
+                      spec.blur_prob, spec.solarize_prob])
+    decided = torch.from_numpy(coins < probs)
+    params = ViewParams(
+        crop=torch.from_numpy(crop),
+        flip=decided[:, 0],
+        jitter=decided[:, 1],
+        order=torch.from_numpy(order_keys.argsort(axis=1)),
+        factors=torch.from_numpy(factors.astype(np.float32)),
+        gray=decided[:, 2],
+        blur=decided[:, 3],
+        sigma=torch.from_numpy(sigma.astype(np.float32)),
+        solarize=decided[:, 4])
+    return params if device.type == 'cpu' else params.to(device)

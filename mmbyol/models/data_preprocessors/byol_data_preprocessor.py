@@ -12,6 +12,9 @@ from mmbyol.augmentations import (CONVENTIONS, apply_photometric,
 from mmbyol.datasets.transforms.byol_views import build_view_specs
 from mmbyol.registry import MODELS
 
+# pixels per colour-op pass on a CPU: about L2-sized (see _chunk_size)
+CPU_CHUNK_BYTES = 1 << 20
+
 
 @MODELS.register_module()
 class BYOLDataPreprocessor(SelfSupDataPreprocessor):
@@ -80,16 +83,14 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
             self._seeded_at = iteration
         return self._generator
 
-    def _photometric(self, x: torch.Tensor, params) -> torch.Tensor:
-        if x.device.type != 'cpu':
-            return apply_photometric(x, params, self.convention,
-                                     self.blur_taps)
-        # On a CPU, small chunks stay in cache: ~2x faster than one batch.
-        return torch.cat([
-            apply_photometric(x[i:i + 8], params[i:i + 8], self.convention,
-                              self.blur_taps)
-            for i in range(0, x.shape[0], 8)
-        ])
+    def _chunk_size(self, view: torch.Tensor) -> int:
+        """Images per pass: the whole batch on an accelerator; on a CPU
+        about 1 MiB of fp32 pixels, so that every op of a chunk reads and
+        writes the cache instead of memory (3x faster at 32 px; at 224 px
+        one image, which also skips the row indexing)."""
+        if view.device.type != 'cpu':
+            return view.shape[0]
+        return max(1, CPU_CHUNK_BYTES // (4 * view[0].numel()))
 
     def _check_views(self, data_samples) -> None:
         flags = [s.metainfo['byol_photometric'] for s in data_samples or []
@@ -122,20 +123,28 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
             return {'inputs': self._augment(views), 'data_samples': samples}
 
     def _augment(self, views) -> list:
-        out = []
-        for view, spec in zip(views, self.specs):
-            if self._channel_conversion:
-                view = view[:, [2, 1, 0]]
-            # 0-255 (uint8 from the workers; divided in one pass to fp32)
-            x = view.div(255) if view.dtype == torch.uint8 else \
-                view.float().div(255)
-            n, _, h, w = x.shape
-            params = sample_view_params(
-                n, spec, h, w, self.convention, generator=self.generator)
-            x = self._photometric(x, params)  # a new tensor, in [0, 1]
-            if self._enable_normalize:  # (255 x - mean) / std in two passes
+        return [
+            self._augment_view(view, spec)
+            for view, spec in zip(views, self.specs)
+        ]
+
+    def _augment_view(self, view: torch.Tensor, spec) -> torch.Tensor:
+        """Colour ops and normalisation of one view, chunk by chunk."""
+        if self._channel_conversion:
+            view = view[:, [2, 1, 0]]
+        n, _, h, w = view.shape
+        params = sample_view_params(
+            n, spec, h, w, self.convention, generator=self.generator)
+        step = self._chunk_size(view)
+        parts = []
+        for i in range(0, n, step):
+            # 0-255 (uint8 from the workers) -> [0, 1], a private copy
+            x = view[i:i + step].to(torch.float32, copy=True).div_(255)
+            x = apply_photometric(x, params[i:i + step], self.convention,
+                                  self.blur_taps)  # a new tensor
+            if self._enable_normalize:  # (255 x - mean) / std, two passes
                 x = x.mul_(255 / self.std).sub_(self.mean / self.std)
             else:
                 x = x.mul_(255)
-            out.append(x)
-        return out
+            parts.append(x)
+        return parts[0] if len(parts) == 1 else torch.cat(parts)

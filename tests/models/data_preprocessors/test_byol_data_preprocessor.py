@@ -107,3 +107,21 @@ def test_device_path_leaves_its_input_untouched():
     pre(dict(data, inputs=floats), training=True)
     for v, b in zip(floats, before):
         assert torch.equal(v, b)
+
+
+@pytest.mark.parametrize('chunk_bytes', [1, 3 * 32 * 32 * 4 * 5])
+def test_cpu_chunks_give_the_whole_batch_result(monkeypatch, chunk_bytes):
+    # on a CPU the views go through the ops in cache-sized chunks (one
+    # image each, or five): the same numbers as the whole batch at once
+    from mmbyol.models.data_preprocessors import byol_data_preprocessor
+    data = batch(n=12, size=32)
+
+    def views(chunk):
+        monkeypatch.setattr(byol_data_preprocessor, 'CPU_CHUNK_BYTES', chunk)
+        pre = BYOLDataPreprocessor(mean=MEAN, std=STD, augment_on_device=True)
+        assert pre._chunk_size(data['inputs'][0]) == max(
+            1, chunk // (3 * 32 * 32 * 4))
+        return pre(data, training=True)['inputs']
+
+    for whole, chunked in zip(views(1 << 30), views(chunk_bytes)):
+        torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-5)
