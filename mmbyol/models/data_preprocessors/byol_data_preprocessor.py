@@ -136,15 +136,17 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         params = sample_view_params(
             n, spec, h, w, self.convention, generator=self.generator)
         step = self._chunk_size(view)
-        parts = []
+        out = torch.empty(view.shape, dtype=torch.float32,
+                          device=view.device)
+        if self._enable_normalize:  # 255 x / std - mean / std
+            scale, shift = 255 / self.std, self.mean / self.std
+        else:
+            scale, shift = 255.0, 0.0
         for i in range(0, n, step):
             # 0-255 (uint8 from the workers) -> [0, 1], a private copy
             x = view[i:i + step].to(torch.float32, copy=True).div_(255)
             x = apply_photometric(x, params[i:i + step], self.convention,
-                                  self.blur_taps)  # a new tensor
-            if self._enable_normalize:  # (255 x - mean) / std, two passes
-                x = x.mul_(255 / self.std).sub_(self.mean / self.std)
-            else:
-                x = x.mul_(255)
-            parts.append(x)
-        return parts[0] if len(parts) == 1 else torch.cat(parts)
+                                  self.blur_taps)
+            # normalised straight into the output: no copy, no cat
+            torch.mul(x, scale, out=out[i:i + step]).sub_(shift)
+        return out
