@@ -23,6 +23,10 @@ batch, data folder, loader and schedule) it measures
 * ``syncs_per_iter``: host-device syncs in one whole iteration, and
   ``syncs_optimizer_ema`` in the optimizer step + EMA alone
   (:class:`mmbyol.utils.sync_counter.SyncCounter`);
+* ``reuse_host_memory``: the side's ``env_cfg`` glibc setting
+  (:func:`mmbyol.utils.reuse_host_memory`), applied while it runs; on for
+  mmbyol's configs, off for MMPretrain unless
+  ``--anchor-reuse-host-memory``;
 * ``peak_rss_mb`` (this process, sampled every 10 ms while the side runs:
   both models are resident; loader workers are separate processes) or
   ``peak_cuda_mb`` (``torch.cuda.max_memory_allocated``);
@@ -61,7 +65,7 @@ from mmengine.runner import IterBasedTrainLoop, Runner
 from mmengine.visualization import Visualizer
 from tqdm import tqdm
 
-from mmbyol.utils import register_all_modules
+from mmbyol.utils import register_all_modules, reuse_host_memory
 from mmbyol.utils.sync_counter import SyncCounter
 
 MMPRETRAIN_VIEWS = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
@@ -79,6 +83,10 @@ def parse_args(argv=None):
                    help='mmbyol side: ChannelsLastHook')
     p.add_argument('--compile', action='store_true',
                    help='mmbyol side: CompileHook (inductor)')
+    p.add_argument('--anchor-reuse-host-memory', action='store_true',
+                   help='mmpretrain side: keep freed host memory too, as '
+                   "mmbyol's runtime does (default: glibc's default, as "
+                   'MMPretrain ships)')
     p.add_argument('--iters', type=int, default=3, help='timed per block')
     p.add_argument('--warmup', type=int, default=2, help='untimed per block')
     p.add_argument('--rounds', type=int, default=2, help='blocks per side')
@@ -199,7 +207,8 @@ def mmpretrain_config(args, byol: Config, max_iters: int,
                 'bn': exclude, 'bias': exclude, 'downsample.1': exclude})),
         param_scheduler=copy.deepcopy(byol.get('param_scheduler')),
         default_hooks=copy.deepcopy(byol.default_hooks),
-        env_cfg=copy.deepcopy(byol.get('env_cfg', {})),
+        env_cfg=dict(copy.deepcopy(byol.get('env_cfg', {})),
+                     reuse_host_memory=args.anchor_reuse_host_memory),
         randomness=copy.deepcopy(byol.get('randomness', {})),
         log_processor=copy.deepcopy(byol.get('log_processor', {})),
     ))
@@ -227,6 +236,8 @@ class SteppedLoop(IterBasedTrainLoop):
 class Side:
     """One BYOL implementation with its Runner, loop and measurements."""
 
+    _host_memory = None  # the process's current reuse_host_memory setting
+
     def __init__(self, name: str, cfg: Config) -> None:
         self.name, self.scope = name, cfg.default_scope
         with DefaultScope.overwrite_default_scope(self.scope):
@@ -237,6 +248,10 @@ class Side:
         self.times = dict(iteration=[], model_step=[])
         self.peak_mem = 0.0
         self.result = {}
+        # the glibc setting of env_cfg, applied while this side runs (the
+        # Runner's own setup_env is MMEngine's, which ignores the key)
+        self.reuse_host_memory = bool(
+            cfg.get('env_cfg', {}).get('reuse_host_memory', False))
 
     @contextmanager
     def active(self):
@@ -245,6 +260,9 @@ class Side:
         MMPretrain's ``CosineEMA`` reads ``max_iters`` from the *current*
         message hub, which MMEngine defines as the last created one.
         """
+        if Side._host_memory != self.reuse_host_memory:
+            reuse_host_memory(self.reuse_host_memory)
+            Side._host_memory = self.reuse_host_memory
         for cls, inst in ((MessageHub, self.runner.message_hub),
                           (MMLogger, self.runner.logger),
                           (Visualizer, self.runner.visualizer)):
@@ -482,6 +500,7 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
                      model_step=summary(side.times['model_step'],
                                         side.batch_size))
         entry['peak_cuda_mb' if cuda else 'peak_rss_mb'] = side.peak_mem
+        entry['reuse_host_memory'] = side.reuse_host_memory
         entry.update(side.result)
         autocast = side.name == 'mmbyol' and cfg.optim_wrapper.get(
             'type') == 'AutocastOptimWrapper'
@@ -521,6 +540,7 @@ def table(result: dict) -> str:
         ('images/s at peak', 'ceiling_images_per_s', '{:.1f}'),
         ('peak RSS MB', 'peak_rss_mb', '{:.0f}'),
         ('peak CUDA MB', 'peak_cuda_mb', '{:.0f}'),
+        ('reuse host memory', 'reuse_host_memory', '{}'),
     ]:
         cells = []
         for name in names:

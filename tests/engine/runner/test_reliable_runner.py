@@ -23,3 +23,22 @@ def test_two_runners_in_one_second_keep_their_own_instances(
                         lambda: 1_800_000_001.0)
     third = RUNNERS.build(tiny_cfg(tmp_path))
     assert '_' in third.timestamp and not third.timestamp.endswith('_1')
+
+
+def test_env_cfg_switches_host_memory_reuse_on(tmp_path, monkeypatch):
+    from mmbyol.engine.runner import reliable_runner
+    register_all_modules(init_default_scope=False)
+    calls = []
+    monkeypatch.setattr(reliable_runner, 'reuse_host_memory', calls.append)
+    cfg = tiny_cfg(tmp_path)
+    RUNNERS.build(cfg)
+    assert calls == []  # off unless asked
+    cfg.env_cfg = dict(cfg.get('env_cfg', {}), reuse_host_memory=True)
+    RUNNERS.build(cfg)
+    assert calls == [True]
+
+
+def test_default_runtime_reuses_host_memory():
+    from mmengine.config import Config
+    cfg = Config.fromfile('configs/_base_/default_runtime.py')
+    assert cfg.env_cfg.reuse_host_memory is True
