@@ -14,6 +14,11 @@ On the same image files, in the same process, one thread each:
   ``hue=0.1`` crashes under numpy 2 (mmcv's ``adjust_hue``); the error is
   reported and the pipeline is then timed with ``hue=0`` (said in the row).
 
+The mmbyol pipelines run with freed host memory kept for reuse, as
+mmbyol's runtime does (``env_cfg.reuse_host_memory``), the stock one with
+glibc's default, as MMPretrain ships (``--stock-reuse-host-memory`` gives
+it the same); each row says which.
+
 Each produces both views of every image. Speed is images / CPU seconds of
 this process (``time.process_time``), so it means "per core" and is robust
 to other load; wall-clock numbers are reported too. Without ``--images``
@@ -49,6 +54,9 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cpu')
     p.add_argument('--convention', default='torchvision')
     p.add_argument('--only', nargs='+', help='pipelines to run')
+    p.add_argument('--stock-reuse-host-memory', action='store_true',
+                   help="stock pipeline: keep freed host memory too, as "
+                   "mmbyol's runtime does (default: glibc's default)")
     p.add_argument('--out', help='also write the JSON here')
     return p.parse_args(argv)
 
@@ -197,7 +205,7 @@ def main(argv=None) -> dict:
         cv2.setNumThreads(1)
     except ImportError:
         pass
-    from mmbyol.utils import register_all_modules
+    from mmbyol.utils import register_all_modules, reuse_host_memory
     register_all_modules()
     with tempfile.TemporaryDirectory() as tmp:
         if args.images:
@@ -207,8 +215,11 @@ def main(argv=None) -> dict:
             paths = make_images(tmp, args.num)
         rows = []
         for key in args.only or PIPELINES:
+            reuse = key != 'stock' or args.stock_reuse_host_memory
+            reuse_host_memory(reuse)
             row = PIPELINES[key](paths, args)
-            rows += row if isinstance(row, list) else [row]
+            for r in row if isinstance(row, list) else [row]:
+                rows.append(dict(r, reuse_host_memory=reuse))
     result = dict(size=args.size, images=len(paths), threads=1,
                   cpu_count=os.cpu_count(),
                   load_avg=[round(x, 2) for x in os.getloadavg()],
