@@ -26,7 +26,8 @@ batch, data folder, loader and schedule) it measures
 * ``reuse_host_memory``: the side's ``env_cfg`` glibc setting
   (:func:`mmbyol.utils.reuse_host_memory`), applied while it runs; on for
   mmbyol's configs, off for MMPretrain unless
-  ``--anchor-reuse-host-memory``;
+  ``--anchor-reuse-host-memory``; ``page_faults_per_iter``: the main
+  process's minor page faults per timed iteration (median);
 * ``peak_rss_mb`` (this process, sampled every 10 ms while the side runs:
   both models are resident; loader workers are separate processes) or
   ``peak_cuda_mb`` (``torch.cuda.max_memory_allocated``);
@@ -247,6 +248,7 @@ class Side:
         self.batch_size = cfg.train_dataloader.batch_size
         self.times = dict(iteration=[], model_step=[])
         self.peak_mem = 0.0
+        self.page_faults = []
         self.result = {}
         # the glibc setting of env_cfg, applied while this side runs (the
         # Runner's own setup_env is MMEngine's, which ignores the key)
@@ -320,6 +322,15 @@ class PeakMemory:
 
     def close(self) -> None:
         self._stop.set()
+
+
+def minor_page_faults() -> int:
+    """Minor page faults of this process so far (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def timed(fn) -> float:
@@ -444,9 +455,12 @@ def run(args) -> dict:
                 with side.active():
                     memory.reset()
                     for i in range(args.warmup + args.iters):
+                        faults = minor_page_faults()
                         t = timed(side.loop.step)
                         if i >= args.warmup:
                             side.times['iteration'].append(t)
+                            side.page_faults.append(minor_page_faults() -
+                                                    faults)
                         bar.update()
                     side.peak_mem = max(side.peak_mem, memory.read_mb())
         for side in sides:
@@ -501,6 +515,8 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
                                         side.batch_size))
         entry['peak_cuda_mb' if cuda else 'peak_rss_mb'] = side.peak_mem
         entry['reuse_host_memory'] = side.reuse_host_memory
+        entry['page_faults_per_iter'] = statistics.median(
+            side.page_faults) if side.page_faults else None
         entry.update(side.result)
         autocast = side.name == 'mmbyol' and cfg.optim_wrapper.get(
             'type') == 'AutocastOptimWrapper'
@@ -541,6 +557,7 @@ def table(result: dict) -> str:
         ('peak RSS MB', 'peak_rss_mb', '{:.0f}'),
         ('peak CUDA MB', 'peak_cuda_mb', '{:.0f}'),
         ('reuse host memory', 'reuse_host_memory', '{}'),
+        ('page faults / iteration', 'page_faults_per_iter', '{:.0f}'),
     ]:
         cells = []
         for name in names:

@@ -4,7 +4,8 @@ Pure tensor functions, no registry: the registered transforms live in
 ``mmbyol.datasets.transforms`` and the batched device path in
 ``mmbyol.models.data_preprocessors``.
 """
-from .blur import blur_kernel_size, gaussian_blur, gaussian_kernels
+from .blur import (blur_kernel_size, blur_radius, gaussian_blur,
+                   gaussian_kernels)
 from .color import (adjust_brightness, adjust_contrast, adjust_hue,
                     adjust_saturation, hsv_to_rgb, rgb_to_hsv, solarize,
                     to_gray)
@@ -16,8 +17,9 @@ from .views import apply_photometric, augment_batch, make_byol_views
 __all__ = [
     'BYOL_T', 'BYOL_T_PRIME', 'CONVENTIONS', 'ViewParams', 'ViewSpec',
     'sample_crop_boxes', 'sample_view_params', 'apply_photometric',
-    'augment_batch', 'make_byol_views', 'blur_kernel_size', 'gaussian_blur',
-    'gaussian_kernels', 'adjust_brightness', 'adjust_contrast', 'adjust_hue',
+    'augment_batch', 'make_byol_views', 'blur_kernel_size', 'blur_radius',
+    'gaussian_blur', 'gaussian_kernels', 'adjust_brightness',
+    'adjust_contrast', 'adjust_hue',
     'adjust_saturation', 'hsv_to_rgb', 'rgb_to_hsv', 'solarize', 'to_gray',
     'hflip_where', 'resized_crop'
 ]

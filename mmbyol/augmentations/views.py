@@ -53,7 +53,8 @@ def _apply_one(x: torch.Tensor, params: ViewParams, host: ViewParams,
         x = to_gray(x, convention).expand_as(x)
     if host.blur.tolist()[0]:
         padding = 'zeros' if convention == 'dm_exact' else 'reflect'
-        x = gaussian_blur(x, params.sigma[0:1], taps, padding)
+        x = gaussian_blur(x, params.sigma[0:1], taps, padding,
+                          max_sigma=host.sigma.tolist()[0])
     if host.solarize.tolist()[0]:
         x = solarize(x)
     return x.clamp(0, 1)
@@ -91,9 +92,12 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
                   lambda sub, i: to_gray(sub, convention).expand_as(sub)
                   .contiguous())
     padding = 'zeros' if convention == 'dm_exact' else 'reflect'
-    x = _apply_to(x, _rows(host.blur),
-                  lambda sub, i: gaussian_blur(sub, params.sigma[i], taps,
-                                               padding))
+    rows = _rows(host.blur)
+    sigmas = host.sigma.tolist()
+    x = _apply_to(x, rows,
+                  lambda sub, i: gaussian_blur(
+                      sub, params.sigma[i], taps, padding,
+                      max_sigma=max(sigmas[r] for r in rows)))
     x = _apply_to(x, _rows(host.solarize), lambda sub, i: solarize(sub))
     return x.clamp_(0, 1)
 

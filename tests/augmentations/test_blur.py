@@ -70,3 +70,22 @@ def test_cpu_and_device_implementations_agree(real_images):
     torch.testing.assert_close(taps, _separable_conv(padded, k, h, w),
                                atol=1e-6, rtol=0)
     assert not torch.allclose(taps, real_images, atol=1e-3)
+
+
+def test_skipped_taps_do_not_change_the_blur(real_images):
+    from mmbyol.augmentations import blur_radius
+    up = torch.nn.functional.interpolate(real_images[:4], size=224,
+                                         mode='bilinear')
+    assert [blur_radius(s, 23) for s in (0.1, 0.5, 1.0, 1.9, 2.0)] == [
+        1, 3, 6, 11, 11]
+    assert blur_radius(2.0, 9) == 4 and blur_radius(0.5, 1) == 0
+    for sigma in ([0.1, 0.3, 0.2, 0.15], [0.5, 1.2, 0.9, 1.0],
+                  [1.9, 2.0, 0.1, 1.0]):
+        sigma = torch.tensor(sigma)
+        full = gaussian_blur(up, sigma, 23)
+        fewer = gaussian_blur(up, sigma, 23, max_sigma=sigma.max().item())
+        torch.testing.assert_close(fewer, full, atol=1e-6, rtol=0)
+    # and a too-small max_sigma would show: the test can fail
+    sigma = torch.full((4, ), 2.0)
+    assert not torch.allclose(gaussian_blur(up, sigma, 23, max_sigma=0.3),
+                              gaussian_blur(up, sigma, 23), atol=1e-3)
