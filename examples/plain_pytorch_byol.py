@@ -33,6 +33,7 @@ from torchvision import transforms
 from tqdm import tqdm
 
 from mmbyol.learner import BYOLLearner
+from mmbyol.utils import reuse_host_memory
 
 
 def parse_args(argv=None):
@@ -100,6 +101,9 @@ def main(argv=None) -> dict:
     torch.manual_seed(args.seed)
     device = torch.device(args.device or (
         'cuda' if torch.cuda.is_available() else 'cpu'))
+    # keep freed host memory: no page faults for every tensor of every step
+    # (docs/speed.md); before the loader's workers fork
+    reuse_host_memory()
     loader = build_loader(args, pin_memory=device.type == 'cuda')
     total_steps = args.epochs * len(loader)
     if args.max_iters is not None:
