@@ -46,8 +46,10 @@ def reuse_host_memory(enable: bool = True) -> bool:
     """Keep (``True``) or return (``False``, glibc's default) freed host
     memory; returns whether the allocator took the setting.
 
-    With ``False`` the defaults come back and the free memory kept so far
-    is returned to the kernel (``malloc_trim``).
+    With ``False`` glibc's default values come back (as fixed values: the
+    mmap threshold no longer adapts as glibc's does before any
+    ``mallopt``) and the free memory kept so far is returned to the kernel
+    (``malloc_trim``).
     """
     libc = _glibc()
     if libc is None:

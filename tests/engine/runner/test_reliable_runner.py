@@ -30,10 +30,11 @@ def test_env_cfg_switches_host_memory_reuse_on(tmp_path, monkeypatch):
     register_all_modules(init_default_scope=False)
     calls = []
     monkeypatch.setattr(reliable_runner, 'reuse_host_memory', calls.append)
-    cfg = tiny_cfg(tmp_path)
+    cfg = tiny_cfg(tmp_path, experiment_name='host-memory-default')
     RUNNERS.build(cfg)
     assert calls == []  # off unless asked
     cfg.env_cfg = dict(cfg.get('env_cfg', {}), reuse_host_memory=True)
+    cfg.experiment_name = 'host-memory-reuse'
     RUNNERS.build(cfg)
     assert calls == [True]
 
