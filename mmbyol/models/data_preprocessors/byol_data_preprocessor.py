@@ -143,8 +143,9 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         else:
             scale, shift = 255.0, 0.0
         for i in range(0, n, step):
-            # 0-255 (uint8 from the workers) -> [0, 1], a private copy
-            x = view[i:i + step].to(torch.float32, copy=True).div_(255)
+            # 0-255 (uint8 from the workers) -> fp32 [0, 1] in one
+            # out-of-place pass; apply_photometric works on its own copy
+            x = view[i:i + step].div(255).float()
             x = apply_photometric(x, params[i:i + step], self.convention,
                                   self.blur_taps)
             # normalised straight into the output: no copy, no cat
