@@ -81,7 +81,12 @@ def parse_args(argv=None):
     p.add_argument('--amp', action='store_true',
                    help='mmbyol side: bf16 autocast (AutocastOptimWrapper)')
     p.add_argument('--channels-last', action='store_true',
-                   help='mmbyol side: ChannelsLastHook')
+                   help="mmbyol side: ChannelsLastHook (the config's own if "
+                   'it has one)')
+    p.add_argument('--keep-nchw', nargs='+', default=[], metavar='MODULE',
+                   help='mmbyol side: ChannelsLastHook(keep_nchw=...), '
+                   'backbone stages that stay NCHW (e.g. layer4); implies '
+                   '--channels-last')
     p.add_argument('--compile', action='store_true',
                    help='mmbyol side: CompileHook (inductor)')
     p.add_argument('--anchor-reuse-host-memory', action='store_true',
@@ -130,13 +135,23 @@ def mmbyol_config(args, max_iters: int, work_dir: str) -> Config:
     if args.amp:
         cfg.optim_wrapper.type = 'AutocastOptimWrapper'
         cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
-    if args.channels_last:
-        hooks.append(dict(type='ChannelsLastHook'))
+    layout = layout_hook(cfg)
+    if (args.channels_last or args.keep_nchw) and not layout:
+        layout = dict(type='ChannelsLastHook')
+        hooks.append(layout)
+    if args.keep_nchw:
+        layout['keep_nchw'] = list(args.keep_nchw)
     if args.compile:
         hooks.append(dict(type='CompileHook'))
     cfg.custom_hooks = hooks
     cfg.default_scope = 'mmbyol'
     return _strip_runner_extras(cfg, max_iters, work_dir, 'mmbyol')
+
+
+def layout_hook(cfg: Config) -> dict:
+    """The config's ``ChannelsLastHook`` entry, or ``{}``."""
+    return next((h for h in cfg.get('custom_hooks', [])
+                 if h.get('type') == 'ChannelsLastHook'), {})
 
 
 def _view_size(cfg: Config) -> int:
@@ -497,7 +512,8 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
     result = dict(
         config=args.config, cfg_options=args.cfg_options,
         mmbyol_settings=dict(
-            amp=args.amp, channels_last=args.channels_last,
+            amp=args.amp, channels_last=bool(layout_hook(cfg)),
+            keep_nchw=list(layout_hook(cfg).get('keep_nchw', [])),
             compile=args.compile, optim_wrapper=cfg.optim_wrapper.get(
                 'type', 'OptimWrapper'),
             optimizer=cfg.optim_wrapper.optimizer.type),
