@@ -34,9 +34,9 @@ batch, data folder, loader and schedule) it measures
 * how close to the hardware: ``gflop_per_image`` (matmul and convolution
   FLOPs of one ``train_step``, forward and backward, counted by
   ``torch.utils.flop_counter``), ``peak_gflops`` (per dtype, bf16 and
-  fp32: the faster of a large square matmul and a large channels-last 3x3
-  convolution on the same device, measured in the run; their own figures in
-  ``peak_detail``),
+  fp32: the fastest of a large square matmul, a large channels-last 3x3
+  convolution and an NCHW one on 4 x 4 maps, on the same device, measured
+  in the run; their own figures in ``peak_detail``),
   ``gflops`` (achieved, whole iteration) and ``fraction_of_peak`` against
   the peak of the side's compute dtype, and ``ceiling_images_per_s``: the
   images/s if every FLOP ran at that peak.
@@ -66,6 +66,7 @@ from mmengine.runner import IterBasedTrainLoop, Runner
 from mmengine.visualization import Visualizer
 from tqdm import tqdm
 
+from mmbyol.datasets.transforms import view_size
 from mmbyol.utils import register_all_modules, reuse_host_memory
 from mmbyol.utils.sync_counter import SyncCounter
 
@@ -154,14 +155,6 @@ def layout_hook(cfg: Config) -> dict:
                  if h.get('type') == 'ChannelsLastHook'), {})
 
 
-def _view_size(cfg: Config) -> int:
-    for t in cfg.train_dataloader.dataset.get('pipeline', []):
-        for key in ('size', 'scale'):
-            if isinstance(t.get(key), int):
-                return t[key]
-    return 224
-
-
 def mmpretrain_config(args, byol: Config, max_iters: int,
                       work_dir: str) -> Config:
     """MMPretrain's BYOL with mmbyol's backbone, sizes, batch and data."""
@@ -181,7 +174,8 @@ def mmpretrain_config(args, byol: Config, max_iters: int,
     preproc = byol.model.get('data_preprocessor') or byol.get(
         'data_preprocessor', {})
     views = Config.fromfile(MMPRETRAIN_VIEWS)
-    size = args.image_size or _view_size(byol)
+    size = args.image_size or view_size(
+        byol.train_dataloader.dataset.get('pipeline', []))
     pipeline = copy.deepcopy(views.train_pipeline)
     for view in pipeline[1]['transforms']:
         for t in view:
@@ -383,19 +377,36 @@ def matmul_peak_gflops(dtype: torch.dtype, device: str,
 
 
 def conv_peak_gflops(dtype: torch.dtype, device: str,
-                     n: Optional[int] = None, repeats: int = 5) -> float:
-    """Best GFLOP/s of a large channels-last 3x3 convolution (256 -> 256
-    channels at 32 x 32, batch ``n / 64``), the op a ResNet runs most."""
+                     n: Optional[int] = None, repeats: int = 5,
+                     channels: int = 256, side: int = 32,
+                     layout=torch.channels_last) -> float:
+    """Best GFLOP/s of a large 3x3 convolution, ``channels`` -> ``channels``
+    on ``side`` x ``side`` maps in ``layout``, with as many images as make
+    ``n * n`` output values (batch 64 at 256 x 32 x 32, n = 4096)."""
     n = n or (8192 if device == 'cuda' else 4096)
-    fmt = torch.channels_last
-    x = torch.randn(max(1, n // 64), 256, 32, 32, device=device).to(
-        dtype).contiguous(memory_format=fmt)
-    w = torch.randn(256, 256, 3, 3, device=device).to(dtype).contiguous(
-        memory_format=fmt)
+    batch = max(1, n * n // (channels * side * side))
+    x = torch.randn(batch, channels, side, side, device=device).to(
+        dtype).contiguous(memory_format=layout)
+    w = torch.randn(channels, channels, 3, 3, device=device).to(
+        dtype).contiguous(memory_format=layout)
     conv = lambda: torch.nn.functional.conv2d(x, w, padding=1)  # noqa: E731
     conv()  # warm-up
     best = min(timed(conv) for _ in range(repeats))
-    return 2 * x.shape[0] * 256 * 256 * 9 * 32 * 32 / best / 1e9
+    return 2 * batch * channels**2 * 9 * side**2 / best / 1e9
+
+
+def peak_detail(dtype: torch.dtype, device: str,
+                n: Optional[int] = None) -> dict:
+    """GFLOP/s of the kernels whose best is taken as the peak: a square
+    matmul, a channels-last 3x3 convolution on 32 x 32 maps, and an NCHW one
+    on 4 x 4 maps (on the 2-core CPU the fastest of the three, by about a
+    quarter; oneDNN picks other kernels per layout and map size)."""
+    return dict(
+        matmul=matmul_peak_gflops(dtype, device, n),
+        conv3x3=conv_peak_gflops(dtype, device, n),
+        conv3x3_nchw_4px=conv_peak_gflops(
+            dtype, device, n, channels=512, side=4,
+            layout=torch.contiguous_format))
 
 
 def count_flops(side: Side, batch) -> dict:
@@ -498,10 +509,7 @@ def run(args) -> dict:
         with side.active():
             side.loop.finish()
     device = 'cuda' if memory.cuda else 'cpu'
-    detail = {name: dict(matmul=matmul_peak_gflops(dtype, device,
-                                                   args.peak_size),
-                         conv3x3=conv_peak_gflops(dtype, device,
-                                                  args.peak_size))
+    detail = {name: peak_detail(dtype, device, args.peak_size)
               for name, dtype in (('bfloat16', torch.bfloat16),
                                   ('float32', torch.float32))}
     return report(args, byol_cfg, sides, memory.cuda, detail)

@@ -27,6 +27,16 @@ def build_view_specs(view_specs: Optional[Sequence[dict]]) -> tuple:
         for b, s in zip(base, view_specs))
 
 
+def view_size(pipeline: Sequence[dict], default: int = 224) -> int:
+    """The view side a train pipeline crops to: the first integer ``size``
+    or ``scale`` of its transforms (``BYOLViews(size=32)``)."""
+    for t in pipeline:
+        for key in ('size', 'scale'):
+            if isinstance(t.get(key), int):
+                return t[key]
+    return default
+
+
 @TRANSFORMS.register_module()
 class BYOLViews(BaseTransform):
     """Turn ``results['img']`` (RGB uint8) into the two views ``[t, t']``.

@@ -1,0 +1,37 @@
+"""tools/benchmark_layouts.py: per-stage layout timings, JSON out."""
+import json
+from pathlib import Path
+
+from tests.conftest import load_script
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_times_every_conv_stage_in_both_layouts(tmp_path, capsys):
+    out = tmp_path / 'layouts.json'
+    result = load_script('tools/benchmark_layouts.py').main([
+        str(REPO / 'configs/byol_demo_digits.py'), '--batch', '4',
+        '--size', '32', '--repeats', '1', '--device', 'cpu',
+        '--out', str(out)
+    ])
+    assert json.loads(out.read_text()) == result
+    assert 'suggested: custom_hooks' in capsys.readouterr().out
+    rows = {r['stage']: r for r in result['stages']}
+    # ResNet_CIFAR: the 3x3 stem and four stages; norm and ReLU hold no conv
+    assert list(rows) == ['conv1', 'layer1', 'layer2', 'layer3', 'layer4']
+    # each stage timed on what it really receives (base width 16)
+    assert rows['conv1']['input_shape'] == [4, 3, 32, 32]
+    assert rows['layer1']['input_shape'] == [4, 16, 32, 32]
+    assert rows['layer4']['input_shape'] == [4, 64, 8, 8]
+    for row in rows.values():
+        for layout in ('nhwc', 'nchw'):
+            t = row[layout]
+            assert min(t['forward'], t['backward'],
+                       t['forward_no_grad']) > 0
+            assert t['byol_ms'] == 2 * (t['forward'] + t['backward'] +
+                                        t['forward_no_grad'])
+    # the suggestion follows the margin rule
+    assert result['keep_nchw'] == [
+        r['stage'] for r in result['stages']
+        if r['nchw']['byol_ms'] < 0.95 * r['nhwc']['byol_ms']
+    ]

@@ -1,0 +1,198 @@
+"""Which backbone stages run faster in NCHW than in NHWC, for
+``ChannelsLastHook(keep_nchw=...)``.
+
+    python tools/benchmark_layouts.py CONFIG [--batch N] [--size S]
+        [--dtype bfloat16] [--repeats 5] [--margin 0.05] [--device cpu]
+        [--cfg-options ...] [--out result.json]
+
+Builds CONFIG's backbone, records the input of each of its top-level
+stages that hold a convolution (``conv1``, ``layer1`` ... ``layer4`` of a
+ResNet) on one batch of the config's view size, and times each stage on
+that input in both memory layouts, alternating, under autocast in
+``--dtype``: the forward with gradients and its backward (the online
+network's share of a step) and the forward without gradients (the
+target's). ``byol_ms`` weights them as one BYOL step does: two online
+forward + backward passes and two target forwards per stage.
+
+Prints a table and JSON (stdout, and ``--out``), with ``keep_nchw``: the
+stages whose ``byol_ms`` is at least ``--margin`` lower in NCHW. The
+answer depends on the machine (oneDNN and cuDNN pick different kernels per
+layout and map size), so measure on the machine that will train.
+"""
+import argparse
+import copy
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config, DictAction
+from tqdm import tqdm
+
+from mmbyol.datasets.transforms import view_size
+from mmbyol.registry import MODELS
+from mmbyol.utils import register_all_modules, reuse_host_memory
+
+LAYOUTS = {'nhwc': torch.channels_last, 'nchw': torch.contiguous_format}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config')
+    p.add_argument('--batch', type=int,
+                   help="images per view (default: the config's batch)")
+    p.add_argument('--size', type=int,
+                   help="view side (default: the config's pipeline)")
+    p.add_argument('--dtype', default='bfloat16',
+                   choices=['bfloat16', 'float16', 'float32'])
+    p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--margin', type=float, default=0.05,
+                   help='keep a stage NCHW only if at least this much '
+                   'faster')
+    p.add_argument('--device',
+                   default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--out', help='also write the JSON here')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return p.parse_args(argv)
+
+
+def conv_stages(backbone: nn.Module) -> dict:
+    """Top-level children of ``backbone`` that hold a convolution."""
+    return {name: child for name, child in backbone.named_children()
+            if any(isinstance(m, nn.Conv2d) for m in child.modules())}
+
+
+def stage_inputs(backbone: nn.Module, stages: dict,
+                 images: torch.Tensor) -> dict:
+    """The tensor each stage receives when ``backbone`` runs ``images``."""
+    seen, handles = {}, []
+    for name, stage in stages.items():
+        handles.append(stage.register_forward_pre_hook(
+            lambda m, args, name=name: seen.setdefault(name, args[0])))
+    with torch.no_grad():
+        backbone(images)
+    for handle in handles:
+        handle.remove()
+    return seen
+
+
+def sync(device: str) -> None:
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def time_stage(stage: nn.Module, x: torch.Tensor, layout, dtype,
+               device: str) -> dict:
+    """Milliseconds of one forward with gradients, its backward, and one
+    forward without gradients, of ``stage`` in ``layout``."""
+    autocast = torch.autocast(device, dtype=dtype,
+                              enabled=dtype != torch.float32)
+    x = x.detach().contiguous(memory_format=layout).requires_grad_(
+        x.requires_grad)
+    times = {}
+    sync(device)
+    start = time.perf_counter()
+    with autocast:
+        y = stage(x)
+    sync(device)
+    times['forward'] = time.perf_counter() - start
+    grad = torch.ones_like(y)
+    start = time.perf_counter()
+    y.backward(grad)
+    sync(device)
+    times['backward'] = time.perf_counter() - start
+    start = time.perf_counter()
+    with torch.no_grad(), autocast:
+        stage(x)
+    sync(device)
+    times['forward_no_grad'] = time.perf_counter() - start
+    return {k: 1e3 * v for k, v in times.items()}
+
+
+def measure(args) -> dict:
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    loader = cfg.get('train_dataloader', {})
+    batch = args.batch or loader.get('batch_size', 32)
+    size = args.size or view_size(loader.get('dataset', {}).get(
+        'pipeline', []))
+    dtype = getattr(torch, args.dtype)
+    backbone = MODELS.build(cfg.model).backbone.to(args.device)
+    backbone.train()  # BatchNorm on batch statistics, as in training
+    stages = conv_stages(backbone)
+    images = torch.randn(batch, 3, size, size, device=args.device)
+    inputs = stage_inputs(backbone, stages, images)
+    # copies per layout: converting one module back and forth would time
+    # the first call after each conversion
+    copies = {(name, key): copy.deepcopy(stage).to(memory_format=layout)
+              for name, stage in stages.items()
+              for key, layout in LAYOUTS.items()}
+    for name, x in inputs.items():  # online stages get input gradients
+        x.requires_grad_(x is not images)
+    runs = {key: [] for key in copies}
+    steps = len(copies) * (args.repeats + 1)
+    with tqdm(total=steps, desc='layouts') as bar:
+        for repeat in range(args.repeats + 1):  # the first is warm-up
+            for (name, key), stage in copies.items():
+                t = time_stage(stage, inputs[name], LAYOUTS[key], dtype,
+                               args.device)
+                if repeat:
+                    runs[(name, key)].append(t)
+                bar.update()
+    rows = []
+    for name in stages:
+        row = dict(stage=name, input_shape=list(inputs[name].shape))
+        for key in LAYOUTS:
+            med = {k: statistics.median(t[k] for t in runs[(name, key)])
+                   for k in runs[(name, key)][0]}
+            med['byol_ms'] = 2 * (med['forward'] + med['backward'] +
+                                  med['forward_no_grad'])
+            row[key] = med
+        row['nchw_speedup'] = row['nhwc']['byol_ms'] / row['nchw']['byol_ms']
+        rows.append(row)
+    keep = [r['stage'] for r in rows
+            if r['nchw']['byol_ms'] < (1 - args.margin) * r['nhwc']['byol_ms']]
+    return dict(config=args.config, device=args.device, dtype=args.dtype,
+                batch=batch, size=size, repeats=args.repeats,
+                margin=args.margin, torch_threads=torch.get_num_threads(),
+                stages=rows, keep_nchw=keep)
+
+
+def table(result: dict) -> str:
+    rows = [('stage', 'input', 'NHWC byol ms', 'NCHW byol ms',
+             'NCHW speed-up', 'fwd/bwd/no-grad ms NHWC',
+             'fwd/bwd/no-grad ms NCHW')]
+    for r in result['stages']:
+        parts = {k: '/'.join(f"{r[k][p]:.1f}" for p in (
+            'forward', 'backward', 'forward_no_grad')) for k in LAYOUTS}
+        rows.append((r['stage'], 'x'.join(map(str, r['input_shape'])),
+                     f"{r['nhwc']['byol_ms']:.1f}",
+                     f"{r['nchw']['byol_ms']:.1f}",
+                     f"{r['nchw_speedup']:.2f}x", parts['nhwc'],
+                     parts['nchw']))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ['  '.join(c.ljust(w) for c, w in zip(row, widths))
+             for row in rows]
+    hook = dict(type='ChannelsLastHook', keep_nchw=result['keep_nchw'])
+    lines.append(f'suggested: custom_hooks += [{hook}]')
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    reuse_host_memory()  # as mmbyol's runtime trains
+    result = measure(args)
+    print(table(result))
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(text + '\n')
+    return result
+
+
+if __name__ == '__main__':
+    main()
