@@ -63,10 +63,12 @@ class ChannelsLastHook(Hook):
 
     Parts of a backbone can stay NCHW (``keep_nchw``): their weights keep
     the NCHW layout, their input is switched to NCHW on entry and their
-    output back to NHWC on exit (gradients likewise, in reverse).  On the
-    2-core CPU, oneDNN's bf16 3x3 convolutions on 4 x 4 maps (ResNet stage
-    4 at 32 px) ran about 1.7x faster forward and 1.5x backward in NCHW,
-    while every larger map was faster in NHWC (``docs/speed.md``).
+    output back to NHWC on exit (gradients likewise, in reverse).  Which
+    stages gain depends on the machine and the map sizes:
+    ``tools/benchmark_layouts.py CONFIG`` times each stage in both layouts
+    and suggests the list.  On the 2-core CPU, stage 4 of ResNet_CIFAR-18
+    at 32 px (4 x 4 maps) ran 1.23x faster in NCHW and every other stage
+    faster in NHWC (``docs/speed.md``).
 
     Args:
         modules (Sequence[str]): attribute names of the sub-modules to
