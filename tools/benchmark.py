@@ -45,7 +45,6 @@ Output: a table and JSON (stdout, and ``--out``).
 """
 import argparse
 import copy
-import json
 import os.path as osp
 import platform
 import statistics
@@ -68,6 +67,7 @@ from tqdm import tqdm
 
 from mmbyol.datasets.transforms import view_size
 from mmbyol.utils import register_all_modules, reuse_host_memory
+from mmbyol.utils.report import print_report
 from mmbyol.utils.sync_counter import SyncCounter
 
 MMPRETRAIN_VIEWS = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
@@ -605,12 +605,7 @@ def table(result: dict) -> str:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     result = run(args)
-    print(table(result))
-    text = json.dumps(result, indent=2, default=str)
-    print(text)
-    if args.out:
-        with open(args.out, 'w') as f:
-            f.write(text + '\n')
+    print_report(result, table(result), args.out)
     return result
 
 

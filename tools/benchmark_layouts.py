@@ -21,7 +21,6 @@ layout and map size), so measure on the machine that will train.
 """
 import argparse
 import copy
-import json
 import statistics
 import time
 
@@ -33,6 +32,7 @@ from tqdm import tqdm
 from mmbyol.datasets.transforms import view_size
 from mmbyol.registry import MODELS
 from mmbyol.utils import register_all_modules, reuse_host_memory
+from mmbyol.utils.report import print_report
 
 LAYOUTS = {'nhwc': torch.channels_last, 'nchw': torch.contiguous_format}
 
@@ -185,12 +185,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     reuse_host_memory()  # as mmbyol's runtime trains
     result = measure(args)
-    print(table(result))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, 'w') as f:
-            f.write(text + '\n')
+    print_report(result, table(result), args.out)
     return result
 
 
