@@ -1,6 +1,6 @@
 # byol_resnet18_cifar10.py with bf16 autocast (CPU and CUDA; loss, weights,
 # optimizer state and EMA stay fp32) and channels_last convolutions.
-# On the 2-core CPU, stage 4 (4 x 4 maps) ran 1.23x faster in NCHW:
+# On the 2-core CPU, stage 4 (4 x 4 maps) ran 1.14-1.16x faster in NCHW:
 # dict(type='ChannelsLastHook', keep_nchw=['layer4']) there. Measure the
 # machine that trains with tools/benchmark_layouts.py (docs/speed.md).
 _base_ = ['./byol_resnet18_cifar10.py']

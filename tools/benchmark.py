@@ -517,11 +517,12 @@ def run(args) -> dict:
 
 def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
     peaks = {name: max(d.values()) for name, d in detail.items()}
+    layout = layout_hook(cfg)
     result = dict(
         config=args.config, cfg_options=args.cfg_options,
         mmbyol_settings=dict(
-            amp=args.amp, channels_last=bool(layout_hook(cfg)),
-            keep_nchw=list(layout_hook(cfg).get('keep_nchw', [])),
+            amp=args.amp, channels_last=bool(layout),
+            keep_nchw=list(layout.get('keep_nchw', [])),
             compile=args.compile, optim_wrapper=cfg.optim_wrapper.get(
                 'type', 'OptimWrapper'),
             optimizer=cfg.optim_wrapper.optimizer.type),

@@ -63,14 +63,15 @@ def conv_stages(backbone: nn.Module) -> dict:
             if any(isinstance(m, nn.Conv2d) for m in child.modules())}
 
 
-def stage_inputs(backbone: nn.Module, stages: dict,
-                 images: torch.Tensor) -> dict:
-    """The tensor each stage receives when ``backbone`` runs ``images``."""
+def stage_inputs(backbone: nn.Module, stages: dict, images: torch.Tensor,
+                 autocast) -> dict:
+    """The tensor each stage receives when ``backbone`` runs ``images``
+    under ``autocast`` (so in the dtype it has in training)."""
     seen, handles = {}, []
     for name, stage in stages.items():
         handles.append(stage.register_forward_pre_hook(
             lambda m, args, name=name: seen.setdefault(name, args[0])))
-    with torch.no_grad():
+    with torch.no_grad(), autocast:
         backbone(images)
     for handle in handles:
         handle.remove()
@@ -82,12 +83,16 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def autocast_in(dtype: torch.dtype, device: str):
+    return torch.autocast(device, dtype=dtype,
+                          enabled=dtype != torch.float32)
+
+
 def time_stage(stage: nn.Module, x: torch.Tensor, layout, dtype,
                device: str) -> dict:
     """Milliseconds of one forward with gradients, its backward, and one
     forward without gradients, of ``stage`` in ``layout``."""
-    autocast = torch.autocast(device, dtype=dtype,
-                              enabled=dtype != torch.float32)
+    autocast = autocast_in(dtype, device)
     x = x.detach().contiguous(memory_format=layout).requires_grad_(
         x.requires_grad)
     times = {}
@@ -124,7 +129,8 @@ def measure(args) -> dict:
     backbone.train()  # BatchNorm on batch statistics, as in training
     stages = conv_stages(backbone)
     images = torch.randn(batch, 3, size, size, device=args.device)
-    inputs = stage_inputs(backbone, stages, images)
+    inputs = stage_inputs(backbone, stages, images,
+                          autocast_in(dtype, args.device))
     # copies per layout: converting one module back and forth would time
     # the first call after each conversion
     copies = {(name, key): copy.deepcopy(stage).to(memory_format=layout)
@@ -144,7 +150,8 @@ def measure(args) -> dict:
                 bar.update()
     rows = []
     for name in stages:
-        row = dict(stage=name, input_shape=list(inputs[name].shape))
+        row = dict(stage=name, input_shape=list(inputs[name].shape),
+                   input_dtype=str(inputs[name].dtype).split('.')[-1])
         for key in LAYOUTS:
             med = {k: statistics.median(t[k] for t in runs[(name, key)])
                    for k in runs[(name, key)][0]}

@@ -23,6 +23,9 @@ def test_times_every_conv_stage_in_both_layouts(tmp_path, capsys):
     assert rows['conv1']['input_shape'] == [4, 3, 32, 32]
     assert rows['layer1']['input_shape'] == [4, 16, 32, 32]
     assert rows['layer4']['input_shape'] == [4, 64, 8, 8]
+    # in the dtype training gives them: images fp32, activations bf16
+    assert rows['conv1']['input_dtype'] == 'float32'
+    assert rows['layer1']['input_dtype'] == 'bfloat16'
     for row in rows.values():
         for layout in ('nhwc', 'nchw'):
             t = row[layout]

@@ -67,7 +67,7 @@ class ChannelsLastHook(Hook):
     stages gain depends on the machine and the map sizes:
     ``tools/benchmark_layouts.py CONFIG`` times each stage in both layouts
     and suggests the list.  On the 2-core CPU, stage 4 of ResNet_CIFAR-18
-    at 32 px (4 x 4 maps) ran 1.23x faster in NCHW and every other stage
+    at 32 px (4 x 4 maps) ran 1.14-1.16x faster in NCHW and every other stage
     faster in NHWC (``docs/speed.md``).
 
     Args:
