@@ -79,3 +79,16 @@ def test_bf16_channels_last_on_digits(tmp_path):
     assert list(result['sides']) == ['mmbyol']
     assert result['sides']['mmbyol']['syncs_optimizer_ema'] == 0
     assert result['sides']['mmbyol']['compute_dtype'] == 'bfloat16'
+
+
+def test_flags_reuse_the_configs_own_channels_last_hook(tmp_path):
+    tool = load_benchmark()
+    tool.register_all_modules(init_default_scope=False)
+    args = tool.parse_args([
+        str(REPO / 'configs/byol_resnet18_cifar10_bf16.py'),
+        '--channels-last', '--keep-nchw', 'layer4'])
+    cfg = tool.mmbyol_config(args, 2, str(tmp_path))
+    layout = [h for h in cfg.custom_hooks
+              if h['type'] == 'ChannelsLastHook']
+    # one hook, the config's, with the stages the flag names
+    assert layout == [dict(type='ChannelsLastHook', keep_nchw=['layer4'])]
