@@ -33,7 +33,7 @@ from torchvision import transforms
 from tqdm import tqdm
 
 from mmbyol.learner import BYOLLearner
-from mmbyol.utils import reuse_host_memory
+from mmbyol.utils import autocast_dtype, reuse_host_memory
 
 
 def parse_args(argv=None):
@@ -63,7 +63,8 @@ def parse_args(argv=None):
     parser.add_argument('--cifar-stem', action='store_true',
                         help='3x3 stride-1 stem, no max-pool (tiny images)')
     parser.add_argument('--amp', action='store_true',
-                        help='bf16 autocast (CPU and CUDA)')
+                        help='bf16 autocast where the device computes bf16 '
+                        'natively (CUDA, AVX-512 CPUs), else fp32')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--workers', type=int, default=4)
     parser.add_argument('--device', default=None,
@@ -129,14 +130,15 @@ def main(argv=None) -> dict:
         (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
     learner.attach(optimizer)  # target EMA after every optimizer.step()
 
+    dtype = autocast_dtype('auto' if args.amp else 'float32', device.type)
     start, step, loss = time.time(), 0, torch.zeros(())
     bar = tqdm(total=total_steps, desc='BYOL', unit='step')
     learner.train()
     while step < total_steps:
         for images, _ in loader:
             images = images.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16,
-                                enabled=args.amp):
+            with torch.autocast(device.type, dtype=dtype,
+                                enabled=dtype != torch.float32):
                 loss = learner(images)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -33,10 +33,10 @@ batch, data folder, loader and schedule) it measures
   ``peak_cuda_mb`` (``torch.cuda.max_memory_allocated``);
 * how close to the hardware: ``gflop_per_image`` (matmul and convolution
   FLOPs of one ``train_step``, forward and backward, counted by
-  ``torch.utils.flop_counter``), ``peak_gflops`` (per dtype, bf16 and
-  fp32: the fastest of a large square matmul, a large channels-last 3x3
-  convolution and an NCHW one on 4 x 4 maps, on the same device, measured
-  in the run; their own figures in ``peak_detail``),
+  ``torch.utils.flop_counter``), ``peak_gflops`` (for each dtype a
+  side computes in: the fastest of a large square matmul, a large
+  channels-last 3x3 convolution and an NCHW one on 4 x 4 maps, on the same
+  device, measured in the run; their own figures in ``peak_detail``),
   ``gflops`` (achieved, whole iteration) and ``fraction_of_peak`` against
   the peak of the side's compute dtype, and ``ceiling_images_per_s``: the
   images/s if every FLOP ran at that peak.
@@ -60,6 +60,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config, DictAction
 from mmengine.logging import MessageHub, MMLogger
+from mmengine.optim import AmpOptimWrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import IterBasedTrainLoop, Runner
 from mmengine.visualization import Visualizer
@@ -80,7 +81,8 @@ def parse_args(argv=None):
     p.add_argument('config')
     p.add_argument('--against-mmpretrain', action='store_true')
     p.add_argument('--amp', action='store_true',
-                   help='mmbyol side: bf16 autocast (AutocastOptimWrapper)')
+                   help="mmbyol side: AutocastOptimWrapper (the config's "
+                   "dtype, else 'auto': bf16 where native, else fp32)")
     p.add_argument('--channels-last', action='store_true',
                    help="mmbyol side: ChannelsLastHook (the config's own if "
                    'it has one)')
@@ -135,7 +137,7 @@ def mmbyol_config(args, max_iters: int, work_dir: str) -> Config:
              if h.get('type') not in ('KNNHook', )]  # evaluation, not speed
     if args.amp:
         cfg.optim_wrapper.type = 'AutocastOptimWrapper'
-        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+        cfg.optim_wrapper.setdefault('dtype', 'auto')
     layout = layout_hook(cfg)
     if (args.channels_last or args.keep_nchw) and not layout:
         layout = dict(type='ChannelsLastHook')
@@ -509,10 +511,23 @@ def run(args) -> dict:
         with side.active():
             side.loop.finish()
     device = 'cuda' if memory.cuda else 'cpu'
-    detail = {name: peak_detail(dtype, device, args.peak_size)
-              for name, dtype in (('bfloat16', torch.bfloat16),
-                                  ('float32', torch.float32))}
+    # the peaks of the dtypes the sides compute in (an emulated bf16 peak
+    # on an AVX2 CPU would take minutes to measure and mean nothing)
+    dtypes = sorted({compute_dtype(side) for side in sides})
+    detail = {name: peak_detail(getattr(torch, name), device, args.peak_size)
+              for name in dtypes}
     return report(args, byol_cfg, sides, memory.cuda, detail)
+
+
+def compute_dtype(side: Side) -> str:
+    """The dtype the side's convolutions run in: its optimizer wrapper's
+    resolved autocast dtype (MMEngine's AMP: float16 unless set), else
+    float32."""
+    wrapper = side.optim_wrapper
+    dtype = getattr(wrapper, 'cast_dtype', None) or (
+        torch.float16 if isinstance(wrapper, AmpOptimWrapper)
+        else torch.float32)
+    return str(dtype).replace('torch.', '')
 
 
 def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
@@ -543,10 +558,7 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
         entry['page_faults_per_iter'] = statistics.median(
             side.page_faults) if side.page_faults else None
         entry.update(side.result)
-        autocast = side.name == 'mmbyol' and cfg.optim_wrapper.get(
-            'type') == 'AutocastOptimWrapper'
-        roofline(entry, cfg.optim_wrapper.get('dtype', 'bfloat16')
-                 if autocast else 'float32', peaks)
+        roofline(entry, compute_dtype(side), peaks)
         result['sides'][side.name] = entry
     if len(sides) == 2:
         a, b = (result['sides'][s.name] for s in sides)

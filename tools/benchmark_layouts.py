@@ -2,14 +2,15 @@
 ``ChannelsLastHook(keep_nchw=...)``.
 
     python tools/benchmark_layouts.py CONFIG [--batch N] [--size S]
-        [--dtype bfloat16] [--repeats 5] [--margin 0.05] [--device cpu]
+        [--dtype auto] [--repeats 5] [--margin 0.05] [--device cpu]
         [--cfg-options ...] [--out result.json]
 
 Builds CONFIG's backbone, records the input of each of its top-level
 stages that hold a convolution (``conv1``, ``layer1`` ... ``layer4`` of a
 ResNet) on one batch of the config's view size, and times each stage on
 that input in both memory layouts, alternating, under autocast in
-``--dtype``: the forward with gradients and its backward (the online
+``--dtype`` (``auto``, the default: bf16 where the device computes it
+natively, else fp32, as ``--amp`` trains): the forward with gradients and its backward (the online
 network's share of a step) and the forward without gradients (the
 target's). ``byol_ms`` weights them as one BYOL step does: two online
 forward + backward passes and two target forwards per stage.
@@ -31,7 +32,9 @@ from tqdm import tqdm
 
 from mmbyol.datasets.transforms import view_size
 from mmbyol.registry import MODELS
-from mmbyol.utils import register_all_modules, reuse_host_memory
+from mmbyol.utils import (autocast_dtype, register_all_modules,
+                          reuse_host_memory)
+from mmbyol.utils.precision import DTYPES
 from mmbyol.utils.report import print_report
 
 LAYOUTS = {'nhwc': torch.channels_last, 'nchw': torch.contiguous_format}
@@ -44,8 +47,7 @@ def parse_args(argv=None):
                    help="images per view (default: the config's batch)")
     p.add_argument('--size', type=int,
                    help="view side (default: the config's pipeline)")
-    p.add_argument('--dtype', default='bfloat16',
-                   choices=['bfloat16', 'float16', 'float32'])
+    p.add_argument('--dtype', default='auto', choices=DTYPES)
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--margin', type=float, default=0.05,
                    help='keep a stage NCHW only if at least this much '
@@ -124,7 +126,7 @@ def measure(args) -> dict:
     batch = args.batch or loader.get('batch_size', 32)
     size = args.size or view_size(loader.get('dataset', {}).get(
         'pipeline', []))
-    dtype = getattr(torch, args.dtype)
+    dtype = autocast_dtype(args.dtype, args.device)
     backbone = MODELS.build(cfg.model).backbone.to(args.device)
     backbone.train()  # BatchNorm on batch statistics, as in training
     stages = conv_stages(backbone)
@@ -162,7 +164,8 @@ def measure(args) -> dict:
         rows.append(row)
     keep = [r['stage'] for r in rows
             if r['nchw']['byol_ms'] < (1 - args.margin) * r['nhwc']['byol_ms']]
-    return dict(config=args.config, device=args.device, dtype=args.dtype,
+    return dict(config=args.config, device=args.device,
+                dtype=str(dtype).split('.')[-1], requested_dtype=args.dtype,
                 batch=batch, size=size, repeats=args.repeats,
                 margin=args.margin, torch_threads=torch.get_num_threads(),
                 stages=rows, keep_nchw=keep)

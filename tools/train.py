@@ -21,7 +21,8 @@ def parse_args(argv=None):
         'checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true',
-        help='mixed precision: bf16 autocast (CPU and CUDA)')
+        help='mixed precision: bf16 autocast where the device computes '
+        'bf16 natively (CUDA, AVX-512 CPUs), fp32 elsewhere')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale lr linearly with the real total batch size')
@@ -49,8 +50,8 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        cfg.optim_wrapper.type = 'AutocastOptimWrapper'  # bf16, CPU + CUDA
-        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'  # CPU + CUDA
+        cfg.optim_wrapper.setdefault('dtype', 'auto')
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':

@@ -12,7 +12,7 @@ def test_times_every_conv_stage_in_both_layouts(tmp_path, capsys):
     result = load_script('tools/benchmark_layouts.py').main([
         str(REPO / 'configs/byol_demo_digits.py'), '--batch', '4',
         '--size', '32', '--repeats', '1', '--device', 'cpu',
-        '--out', str(out)
+        '--dtype', 'bfloat16', '--out', str(out)
     ])
     assert json.loads(out.read_text()) == result
     assert 'suggested: custom_hooks' in capsys.readouterr().out
@@ -24,6 +24,7 @@ def test_times_every_conv_stage_in_both_layouts(tmp_path, capsys):
     assert rows['layer1']['input_shape'] == [4, 16, 32, 32]
     assert rows['layer4']['input_shape'] == [4, 64, 8, 8]
     # in the dtype training gives them: images fp32, activations bf16
+    assert result['dtype'] == result['requested_dtype'] == 'bfloat16'
     assert rows['conv1']['input_dtype'] == 'float32'
     assert rows['layer1']['input_dtype'] == 'bfloat16'
     for row in rows.values():

@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmbyol.registry import OPTIM_WRAPPERS
+from mmbyol.utils.precision import autocast_dtype
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -19,21 +20,25 @@ class AutocastOptimWrapper(AmpOptimWrapper):
     without a ``GradScaler`` the step also avoids the scaler's inf-check
     ``.item()`` (a host-device sync).  ``float16`` uses a dynamic
     ``torch.amp.GradScaler`` exactly as the parent does; ``float32`` turns
-    autocast off (a switch in configs).
+    autocast off (a switch in configs).  The default ``auto`` is bf16 where
+    the device computes it natively and fp32 elsewhere: on a CPU without
+    AVX-512, bf16 kernels are emulated and 10-100x slower than fp32
+    (:mod:`mmbyol.utils.precision`); an explicit ``bfloat16`` there warns.
 
     Parameters, gradients, optimizer state and BYOL's EMA stay fp32; mmbyol's
     loss casts to fp32 before normalising.  Select it with ``--amp`` in
     ``tools/train.py`` or in a config::
 
-        optim_wrapper = dict(type='AutocastOptimWrapper', dtype='bfloat16')
+        optim_wrapper = dict(type='AutocastOptimWrapper', dtype='auto')
 
     MMEngine's own ``AmpOptimWrapper`` asserts a GPU in ``__init__``; this
     subclass skips that assertion and otherwise keeps the parent's
     interface (``loss_scaler``, ``cast_dtype``, state dicts).
 
     Args:
-        dtype (str | torch.dtype): autocast dtype, ``'bfloat16'`` (default),
-            ``'float16'`` or ``'float32'`` (off).
+        dtype (str | torch.dtype): autocast dtype, ``'auto'`` (default:
+            bf16 where native, else fp32), ``'bfloat16'``, ``'float16'`` or
+            ``'float32'`` (off). The resolved dtype is ``cast_dtype``.
         loss_scale (str | float | dict): GradScaler setting for float16
             (see ``AmpOptimWrapper``); ignored otherwise.
         device_type (str, optional): autocast device; defaults to the
@@ -43,18 +48,14 @@ class AutocastOptimWrapper(AmpOptimWrapper):
     """
 
     def __init__(self,
-                 dtype: Union[str, torch.dtype] = 'bfloat16',
+                 dtype: Union[str, torch.dtype] = 'auto',
                  loss_scale: Union[str, float, dict] = 'dynamic',
                  device_type: Optional[str] = None,
                  **kwargs) -> None:
         OptimWrapper.__init__(self, **kwargs)  # not the GPU-only assertion
-        if isinstance(dtype, str):
-            if dtype not in ('bfloat16', 'float16', 'float32'):
-                raise ValueError('dtype must be bfloat16, float16 or '
-                                 f'float32, got {dtype!r}')
-            dtype = getattr(torch, dtype)
-        self.cast_dtype = dtype
         self.device_type = device_type or self._param_device_type()
+        dtype = autocast_dtype(dtype, self.device_type)
+        self.cast_dtype = dtype
         self._scale_update_param = None
         self.loss_scaler = None
         if dtype == torch.float16:

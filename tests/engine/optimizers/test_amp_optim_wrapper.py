@@ -81,11 +81,12 @@ def test_state_dict_round_trip_ignores_a_float16_scaler():
 
 def test_runner_trains_bf16_channels_last_with_finite_losses(tmp_path):
     cfg = digits_runner_cfg(tmp_path, max_iters=2, batch_size=8)
-    cfg['optim_wrapper']['type'] = 'AutocastOptimWrapper'
+    cfg['optim_wrapper'].update(type='AutocastOptimWrapper', dtype='bfloat16')
     cfg['custom_hooks'] = cfg['custom_hooks'] + [dict(type='ChannelsLastHook')]
     runner = Runner.from_cfg(Config(cfg))
     runner.train()
     assert isinstance(runner.optim_wrapper, AutocastOptimWrapper)
+    assert runner.optim_wrapper.cast_dtype == torch.bfloat16
     conv = runner.model.backbone.conv1.weight
     assert conv.is_contiguous(memory_format=torch.channels_last)
     loss = runner.message_hub.get_scalar('train/loss').current()

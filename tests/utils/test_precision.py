@@ -1,0 +1,61 @@
+import warnings
+
+import pytest
+import torch
+
+from mmbyol.engine.optimizers import AutocastOptimWrapper
+from mmbyol.utils import precision
+from mmbyol.utils.precision import autocast_dtype, native_bf16
+
+
+@pytest.fixture(params=[True, False], ids=['native', 'emulated'])
+def bf16_native(request, monkeypatch):
+    monkeypatch.setattr(precision, 'native_bf16', lambda device: request.param)
+    return request.param
+
+
+def test_auto_is_bf16_only_where_native(bf16_native):
+    expected = torch.bfloat16 if bf16_native else torch.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert autocast_dtype('auto', 'cpu') == expected
+
+
+def test_explicit_bf16_is_kept_and_warns_only_where_emulated(bf16_native):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        assert autocast_dtype('bfloat16', 'cpu') == torch.bfloat16
+        assert autocast_dtype(torch.bfloat16, 'cpu') == torch.bfloat16
+    assert len(caught) == (0 if bf16_native else 2)
+    if caught:
+        assert 'emulated' in str(caught[0].message)
+        assert 'dtype="auto"' in str(caught[0].message)
+
+
+def test_float32_and_float16_pass_through_without_warning(bf16_native):
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert autocast_dtype('float32', 'cpu') == torch.float32
+        assert autocast_dtype('float16', 'cuda') == torch.float16
+
+
+def test_unknown_dtype_is_refused():
+    with pytest.raises(ValueError, match="auto, bfloat16, float16, float32"):
+        autocast_dtype('int8', 'cpu')
+
+
+def test_native_check_follows_the_cpus_vector_extensions():
+    # oneDNN's bf16 kernels need AVX-512 (or AMX) on x86; AVX2 CPUs emulate
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability in ('AVX2', 'DEFAULT'):
+        assert native_bf16('cpu') is False
+    assert native_bf16('cuda') == (torch.cuda.is_available() and
+                                   torch.cuda.is_bf16_supported(False))
+
+
+def test_wrapper_defaults_to_auto(bf16_native):
+    param = torch.nn.Parameter(torch.zeros(2))
+    wrapper = AutocastOptimWrapper(
+        optimizer=torch.optim.SGD([param], lr=0.1))
+    assert wrapper.cast_dtype == (torch.bfloat16 if bf16_native
+                                  else torch.float32)
