@@ -1,8 +1,8 @@
 """Which autocast dtype pays off on the hardware that trains.
 
 bf16 autocast is only a speed-up where the device computes bf16 natively.
-On a CPU without AVX-512 (AVX2 only, e.g. AMD Zen 3) oneDNN and MKL have no
-fast bf16 kernels: on such a 2-core CPU a bf16 1024 x 1024 matmul ran at
+On a CPU with plain AVX2 (e.g. AMD Zen 3) oneDNN and MKL have no fast bf16
+kernels: on such a 2-core CPU a bf16 1024 x 1024 matmul ran at
 0.9 GFLOP/s against 114 in fp32, and a channels-last 3x3 convolution at 15
 against 142 (``tools/benchmark.py`` measures the peaks of the machine it
 runs on). ``'auto'`` therefore means bf16 where it is native and fp32
@@ -19,8 +19,8 @@ DTYPES = ('auto', 'bfloat16', 'float16', 'float32')
 def native_bf16(device_type: str) -> bool:
     """Whether ``device_type`` runs bf16 convolutions and matmuls natively.
 
-    CPU: oneDNN's own check (AVX-512 BW/VL/DQ, AVX512-BF16 or AMX on x86;
-    the bf16 extension on Arm). CUDA: compute capability 8.0 or newer,
+    CPU: oneDNN's own check as PyTorch exposes it (on x86: AVX-512 or the
+    bf16 extensions of newer AVX2 cores; on Arm: the bf16 extension). CUDA: compute capability 8.0 or newer,
     without counting emulation. Other devices: assumed.
     """
     if device_type == 'cpu':
@@ -50,7 +50,8 @@ def autocast_dtype(dtype: Union[str, torch.dtype],
     if dtype == torch.bfloat16 and not native_bf16(device_type):
         warnings.warn(
             f'bf16 autocast on a {device_type} without native bf16 kernels '
-            '(on x86 CPUs: no AVX-512): bf16 convolutions and matmuls are '
-            'emulated there, 10-100x slower than fp32. Use dtype="auto" '
-            '(bf16 only where native) or "float32".', stacklevel=3)
+            '(e.g. an x86 CPU with plain AVX2): bf16 convolutions and '
+            'matmuls are emulated there, 10-100x slower than fp32. Use '
+            'dtype="auto" (bf16 only where native) or "float32".',
+            stacklevel=3)
     return dtype

@@ -44,11 +44,23 @@ def test_unknown_dtype_is_refused():
         autocast_dtype('int8', 'cpu')
 
 
+def _cpu_flags() -> set:
+    try:
+        with open('/proc/cpuinfo') as f:
+            line = next(x for x in f if x.startswith('flags'))
+    except (OSError, StopIteration):
+        return set()
+    return set(line.split(':', 1)[1].split())
+
+
 def test_native_check_follows_the_cpus_vector_extensions():
-    # oneDNN's bf16 kernels need AVX-512 (or AMX) on x86; AVX2 CPUs emulate
-    capability = torch.backends.cpu.get_cpu_capability()
-    if capability in ('AVX2', 'DEFAULT'):
+    # oneDNN's x86 bf16 kernels need AVX-512 or the AVX2 bf16 extensions
+    # (AVX-NE-CONVERT); plain AVX2 CPUs emulate them
+    flags = _cpu_flags()
+    if 'avx2' in flags and not flags & {'avx512f', 'avx_ne_convert'}:
         assert native_bf16('cpu') is False
+    if flags & {'avx512_bf16', 'amx_bf16'}:
+        assert native_bf16('cpu') is True
     assert native_bf16('cuda') == (torch.cuda.is_available() and
                                    torch.cuda.is_bf16_supported(False))
 
