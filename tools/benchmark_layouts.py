@@ -10,9 +10,9 @@ stages that hold a convolution (``conv1``, ``layer1`` ... ``layer4`` of a
 ResNet) on one batch of the config's view size, and times each stage on
 that input in both memory layouts, alternating, under autocast in
 ``--dtype`` (``auto``, the default: bf16 where the device computes it
-natively, else fp32, as ``--amp`` trains): the forward with gradients and its backward (the online
-network's share of a step) and the forward without gradients (the
-target's). ``byol_ms`` weights them as one BYOL step does: two online
+natively, else fp32, as ``--amp`` trains): the forward with gradients
+and its backward (the online network's share of a step) and the forward
+without gradients (the target's). ``byol_ms`` weights them as one BYOL step does: two online
 forward + backward passes and two target forwards per stage.
 
 Prints a table and JSON (stdout, and ``--out``), with ``keep_nchw``: the

@@ -20,8 +20,9 @@ def native_bf16(device_type: str) -> bool:
     """Whether ``device_type`` runs bf16 convolutions and matmuls natively.
 
     CPU: oneDNN's own check as PyTorch exposes it (on x86: AVX-512 or the
-    bf16 extensions of newer AVX2 cores; on Arm: the bf16 extension). CUDA: compute capability 8.0 or newer,
-    without counting emulation. Other devices: assumed.
+    bf16 extensions of newer AVX2 cores; on Arm: the bf16 extension).
+    CUDA: compute capability 8.0 or newer, emulation not counted. Other
+    devices: assumed.
     """
     if device_type == 'cpu':
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
