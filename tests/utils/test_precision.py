@@ -3,7 +3,7 @@ import warnings
 import pytest
 import torch
 
-from mmbyol.engine.optimizers import AutocastOptimWrapper
+from mmbyol.engine.optimizers import AutocastOptimWrapper, amp_optim_wrapper
 from mmbyol.utils import precision
 from mmbyol.utils.precision import autocast_dtype, native_bf16
 
@@ -65,9 +65,17 @@ def test_native_check_follows_the_cpus_vector_extensions():
                                    torch.cuda.is_bf16_supported(False))
 
 
-def test_wrapper_defaults_to_auto(bf16_native):
+def test_wrapper_defaults_to_auto_and_logs_its_choice(bf16_native,
+                                                      monkeypatch):
+    logged = []
+    monkeypatch.setattr(amp_optim_wrapper, 'print_log',
+                        lambda msg, **kwargs: logged.append(msg))
     param = torch.nn.Parameter(torch.zeros(2))
     wrapper = AutocastOptimWrapper(
         optimizer=torch.optim.SGD([param], lr=0.1))
     assert wrapper.cast_dtype == (torch.bfloat16 if bf16_native
                                   else torch.float32)
+    choice = 'bfloat16 on cpu' if bf16_native else 'float32 on cpu (no'
+    assert len(logged) == 1 and choice in logged[0]
+    AutocastOptimWrapper(optimizer=wrapper.optimizer, dtype='float32')
+    assert len(logged) == 1  # an explicit dtype needs no explanation

@@ -3,6 +3,7 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmbyol.registry import OPTIM_WRAPPERS
@@ -54,8 +55,14 @@ class AutocastOptimWrapper(AmpOptimWrapper):
                  **kwargs) -> None:
         OptimWrapper.__init__(self, **kwargs)  # not the GPU-only assertion
         self.device_type = device_type or self._param_device_type()
-        dtype = autocast_dtype(dtype, self.device_type)
+        requested, dtype = dtype, autocast_dtype(dtype, self.device_type)
         self.cast_dtype = dtype
+        if requested == 'auto':  # say what 'auto' chose, once per run
+            print_log(f'AutocastOptimWrapper: dtype="auto" -> '
+                      f'{str(dtype).split(".")[-1]} on {self.device_type}'
+                      + ('' if dtype == torch.bfloat16 else
+                         ' (no native bf16 kernels: autocast off)'),
+                      logger='current')
         self._scale_update_param = None
         self.loss_scaler = None
         if dtype == torch.float16:
