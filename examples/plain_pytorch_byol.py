@@ -33,7 +33,8 @@ from torchvision import transforms
 from tqdm import tqdm
 
 from mmbyol.learner import BYOLLearner
-from mmbyol.utils import autocast_dtype, reuse_host_memory
+from mmbyol.utils import reuse_host_memory
+from mmbyol.utils.precision import autocast, autocast_dtype
 
 
 def parse_args(argv=None):
@@ -137,8 +138,7 @@ def main(argv=None) -> dict:
     while step < total_steps:
         for images, _ in loader:
             images = images.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=dtype,
-                                enabled=dtype != torch.float32):
+            with autocast(device.type, dtype):
                 loss = learner(images)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

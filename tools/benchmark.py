@@ -68,6 +68,7 @@ from tqdm import tqdm
 
 from mmbyol.datasets.transforms import view_size
 from mmbyol.utils import register_all_modules, reuse_host_memory
+from mmbyol.utils.precision import dtype_name
 from mmbyol.utils.report import print_report
 from mmbyol.utils.sync_counter import SyncCounter
 
@@ -527,7 +528,7 @@ def compute_dtype(side: Side) -> str:
     dtype = getattr(wrapper, 'cast_dtype', None) or (
         torch.float16 if isinstance(wrapper, AmpOptimWrapper)
         else torch.float32)
-    return str(dtype).replace('torch.', '')
+    return dtype_name(dtype)
 
 
 def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:

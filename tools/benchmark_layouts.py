@@ -12,8 +12,9 @@ that input in both memory layouts, alternating, under autocast in
 ``--dtype`` (``auto``, the default: bf16 where the device computes it
 natively, else fp32, as ``--amp`` trains): the forward with gradients
 and its backward (the online network's share of a step) and the forward
-without gradients (the target's). ``byol_ms`` weights them as one BYOL step does: two online
-forward + backward passes and two target forwards per stage.
+without gradients (the target's). ``byol_ms`` weights them as one BYOL
+step does: two online forward + backward passes and two target forwards
+per stage.
 
 Prints a table and JSON (stdout, and ``--out``), with ``keep_nchw``: the
 stages whose ``byol_ms`` is at least ``--margin`` lower in NCHW. The
@@ -34,7 +35,7 @@ from mmbyol.datasets.transforms import view_size
 from mmbyol.registry import MODELS
 from mmbyol.utils import (autocast_dtype, register_all_modules,
                           reuse_host_memory)
-from mmbyol.utils.precision import DTYPES
+from mmbyol.utils.precision import DTYPES, autocast, dtype_name
 from mmbyol.utils.report import print_report
 
 LAYOUTS = {'nhwc': torch.channels_last, 'nchw': torch.contiguous_format}
@@ -66,14 +67,15 @@ def conv_stages(backbone: nn.Module) -> dict:
 
 
 def stage_inputs(backbone: nn.Module, stages: dict, images: torch.Tensor,
-                 autocast) -> dict:
+                 mixed) -> dict:
     """The tensor each stage receives when ``backbone`` runs ``images``
-    under ``autocast`` (so in the dtype it has in training)."""
+    under the autocast context ``mixed`` (so in the dtype it has in
+    training)."""
     seen, handles = {}, []
     for name, stage in stages.items():
         handles.append(stage.register_forward_pre_hook(
             lambda m, args, name=name: seen.setdefault(name, args[0])))
-    with torch.no_grad(), autocast:
+    with torch.no_grad(), mixed:
         backbone(images)
     for handle in handles:
         handle.remove()
@@ -85,22 +87,17 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def autocast_in(dtype: torch.dtype, device: str):
-    return torch.autocast(device, dtype=dtype,
-                          enabled=dtype != torch.float32)
-
-
 def time_stage(stage: nn.Module, x: torch.Tensor, layout, dtype,
                device: str) -> dict:
     """Milliseconds of one forward with gradients, its backward, and one
     forward without gradients, of ``stage`` in ``layout``."""
-    autocast = autocast_in(dtype, device)
+    mixed = autocast(device, dtype)
     x = x.detach().contiguous(memory_format=layout).requires_grad_(
         x.requires_grad)
     times = {}
     sync(device)
     start = time.perf_counter()
-    with autocast:
+    with mixed:
         y = stage(x)
     sync(device)
     times['forward'] = time.perf_counter() - start
@@ -110,7 +107,7 @@ def time_stage(stage: nn.Module, x: torch.Tensor, layout, dtype,
     sync(device)
     times['backward'] = time.perf_counter() - start
     start = time.perf_counter()
-    with torch.no_grad(), autocast:
+    with torch.no_grad(), mixed:
         stage(x)
     sync(device)
     times['forward_no_grad'] = time.perf_counter() - start
@@ -132,7 +129,7 @@ def measure(args) -> dict:
     stages = conv_stages(backbone)
     images = torch.randn(batch, 3, size, size, device=args.device)
     inputs = stage_inputs(backbone, stages, images,
-                          autocast_in(dtype, args.device))
+                          autocast(args.device, dtype))
     # copies per layout: converting one module back and forth would time
     # the first call after each conversion
     copies = {(name, key): copy.deepcopy(stage).to(memory_format=layout)
@@ -153,7 +150,7 @@ def measure(args) -> dict:
     rows = []
     for name in stages:
         row = dict(stage=name, input_shape=list(inputs[name].shape),
-                   input_dtype=str(inputs[name].dtype).split('.')[-1])
+                   input_dtype=dtype_name(inputs[name].dtype))
         for key in LAYOUTS:
             med = {k: statistics.median(t[k] for t in runs[(name, key)])
                    for k in runs[(name, key)][0]}
@@ -165,7 +162,7 @@ def measure(args) -> dict:
     keep = [r['stage'] for r in rows
             if r['nchw']['byol_ms'] < (1 - args.margin) * r['nhwc']['byol_ms']]
     return dict(config=args.config, device=args.device,
-                dtype=str(dtype).split('.')[-1], requested_dtype=args.dtype,
+                dtype=dtype_name(dtype), requested_dtype=args.dtype,
                 batch=batch, size=size, repeats=args.repeats,
                 margin=args.margin, torch_threads=torch.get_num_threads(),
                 stages=rows, keep_nchw=keep)

@@ -56,3 +56,14 @@ def autocast_dtype(dtype: Union[str, torch.dtype],
             'dtype="auto" (bf16 only where native) or "float32".',
             stacklevel=3)
     return dtype
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.bfloat16`` -> ``'bfloat16'``, as configs and reports name it."""
+    return str(dtype).split('.')[-1]
+
+
+def autocast(device_type: str, dtype: torch.dtype) -> torch.autocast:
+    """``torch.autocast`` in ``dtype``; off for float32."""
+    return torch.autocast(device_type, dtype=dtype,
+                          enabled=dtype != torch.float32)

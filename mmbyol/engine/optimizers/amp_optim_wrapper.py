@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmbyol.registry import OPTIM_WRAPPERS
-from mmbyol.utils.precision import autocast_dtype
+from mmbyol.utils.precision import autocast, autocast_dtype, dtype_name
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -57,9 +57,9 @@ class AutocastOptimWrapper(AmpOptimWrapper):
         self.device_type = device_type or self._param_device_type()
         requested, dtype = dtype, autocast_dtype(dtype, self.device_type)
         self.cast_dtype = dtype
-        if requested == 'auto':  # say what 'auto' chose, once per run
+        if requested == 'auto':  # say what 'auto' chose, when built
             print_log(f'AutocastOptimWrapper: dtype="auto" -> '
-                      f'{str(dtype).split(".")[-1]} on {self.device_type}'
+                      f'{dtype_name(dtype)} on {self.device_type}'
                       + ('' if dtype == torch.bfloat16 else
                          ' (no native bf16 kernels: autocast off)'),
                       logger='current')
@@ -113,7 +113,6 @@ class AutocastOptimWrapper(AmpOptimWrapper):
     @contextmanager
     def optim_context(self, model: nn.Module):
         """Gradient-accumulation context of ``OptimWrapper`` + autocast."""
-        enabled = self.cast_dtype != torch.float32
-        with OptimWrapper.optim_context(self, model), torch.autocast(
-                self.device_type, dtype=self.cast_dtype, enabled=enabled):
+        with OptimWrapper.optim_context(self, model), autocast(
+                self.device_type, self.cast_dtype):
             yield
