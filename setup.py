@@ -21,6 +21,8 @@ setup(
         # mmengine imports pkg_resources, which setuptools 80 removed.
         'setuptools<80',
         'numpy>=2',
+        # the fused CPU kernels of the colour ops (mmbyol/augmentations)
+        'numba>=0.61',
         # scikit-learn ships the handwritten-digits images of `make demo`.
         'scikit-learn',
         'matplotlib',

@@ -19,7 +19,9 @@ mmbyol's runtime does (``env_cfg.reuse_host_memory``), the stock one with
 glibc's default, as MMPretrain ships (``--stock-reuse-host-memory`` gives
 it the same); each row says which.
 
-Each produces both views of every image. Speed is images / CPU seconds of
+Each produces both views of every image, after an untimed run on two
+images (numba compiles mmbyol's fused CPU colour kernels on first use, see
+``mmbyol/augmentations/cpu_kernels.py``). Speed is images / CPU seconds of
 this process (``time.process_time``), so it means "per core" and is robust
 to other load; wall-clock numbers are reported too. Without ``--images``
 the benchmark writes ``--num`` ImageNet-sized JPEGs (500 x 375), made from
@@ -54,6 +56,10 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cpu')
     p.add_argument('--convention', default='torchvision')
     p.add_argument('--only', nargs='+', help='pipelines to run')
+    p.add_argument('--tensor-ops', action='store_true',
+                   help="also time mmbyol's pipelines with the colour ops "
+                   'as PyTorch tensor ops (the path on accelerators) instead '
+                   'of the fused CPU kernels, in the same run')
     p.add_argument('--stock-reuse-host-memory', action='store_true',
                    help="stock pipeline: keep freed host memory too, as "
                    "mmbyol's runtime does (default: glibc's default)")
@@ -205,6 +211,8 @@ def main(argv=None) -> dict:
         cv2.setNumThreads(1)
     except ImportError:
         pass
+    from mmbyol.augmentations.cpu_kernels import (cpu_kernels_enabled,
+                                                  use_cpu_kernels)
     from mmbyol.utils import register_all_modules, reuse_host_memory
     register_all_modules()
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,12 +221,24 @@ def main(argv=None) -> dict:
             paths = scan_images(args.images)[:args.num]
         else:
             paths = make_images(tmp, args.num)
+        runs = [(key, True) for key in args.only or PIPELINES]
+        if args.tensor_ops:
+            runs += [(key, False) for key, _ in runs if key != 'stock']
         rows = []
-        for key in args.only or PIPELINES:
+        for key, kernels in runs:
             reuse = key != 'stock' or args.stock_reuse_host_memory
             reuse_host_memory(reuse)
-            row = PIPELINES[key](paths, args)
+            with use_cpu_kernels(kernels):
+                # untimed first: numba compiles mmbyol's CPU kernels on
+                # first use (seconds, then cached on disk)
+                PIPELINES[key](paths[:2], args)
+                row = PIPELINES[key](paths, args)
             for r in row if isinstance(row, list) else [row]:
+                if key != 'stock':
+                    r = dict(r, cpu_kernels=cpu_kernels_enabled() and
+                             kernels)
+                    if not kernels:
+                        r['pipeline'] += ' [tensor ops]'
                 rows.append(dict(r, reuse_host_memory=reuse))
     result = dict(size=args.size, images=len(paths), threads=1,
                   cpu_count=os.cpu_count(),
@@ -230,10 +250,10 @@ def main(argv=None) -> dict:
             r['x_stock'] = round(r['images_per_s_per_core'] /
                                  stock[0]['images_per_s_per_core'], 2)
     print(json.dumps(result, indent=1))
-    print(f'\n{"pipeline":50s} {"img/s/core":>10s} {"img/s wall":>10s} '
+    print(f'\n{"pipeline":64s} {"img/s/core":>10s} {"img/s wall":>10s} '
           f'{"x stock":>8s}')
     for r in rows:
-        print(f'{r["pipeline"]:50s} {r["images_per_s_per_core"]:10.1f} '
+        print(f'{r["pipeline"]:64s} {r["images_per_s_per_core"]:10.1f} '
               f'{r["images_per_s_wall"]:10.1f} {r.get("x_stock", 0):8.2f}')
     if args.out:
         with open(args.out, 'w') as f:

@@ -2,13 +2,16 @@
 
 Pure tensor functions, no registry: the registered transforms live in
 ``mmbyol.datasets.transforms`` and the batched device path in
-``mmbyol.models.data_preprocessors``.
+``mmbyol.models.data_preprocessors``. On CPU tensors
+:func:`apply_photometric` runs the same ops fused per pixel
+(:mod:`~mmbyol.augmentations.cpu_kernels`, numba).
 """
 from .blur import (blur_kernel_size, blur_radius, gaussian_blur,
                    gaussian_kernels)
 from .color import (adjust_brightness, adjust_contrast, adjust_hue,
                     adjust_saturation, hsv_to_rgb, rgb_to_hsv, solarize,
                     to_gray)
+from .cpu_kernels import cpu_kernels_enabled, use_cpu_kernels
 from .geometry import hflip_where, resized_crop
 from .params import (BYOL_T, BYOL_T_PRIME, CONVENTIONS, ViewParams, ViewSpec,
                      sample_crop_boxes, sample_view_params)
@@ -21,5 +24,5 @@ __all__ = [
     'gaussian_blur', 'gaussian_kernels', 'adjust_brightness',
     'adjust_contrast', 'adjust_hue',
     'adjust_saturation', 'hsv_to_rgb', 'rgb_to_hsv', 'solarize', 'to_gray',
-    'hflip_where', 'resized_crop'
+    'hflip_where', 'resized_crop', 'cpu_kernels_enabled', 'use_cpu_kernels'
 ]

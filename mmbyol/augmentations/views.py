@@ -14,6 +14,9 @@ the device would need ``nonzero``, whose output size the host must wait for:
 one host-device sync per op, 19 per view. Sampled on the CPU (as
 :class:`~mmbyol.models.BYOLDataPreprocessor` does), the parameters reach the
 device with non-blocking copies and the views cost no sync at all.
+
+On CPU float32 tensors the same ops run fused per pixel instead
+(:mod:`~mmbyol.augmentations.cpu_kernels`), with the same results to 5e-6.
 """
 from typing import Optional, Tuple
 
@@ -21,6 +24,7 @@ import torch
 
 from .blur import blur_kernel_size, gaussian_blur
 from .color import COLOR_OPS, solarize, to_gray
+from .cpu_kernels import cpu_kernels_enabled, photometric_
 from .geometry import hflip_where, resized_crop
 from .params import (BYOL_T, BYOL_T_PRIME, CONVENTIONS, ViewParams,
                      ViewSpec, sample_view_params)
@@ -80,6 +84,11 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
     # a private copy: the ops below write into it in place
     x = x.float() if not x.is_floating_point() else x.clone()
     taps = blur_taps or blur_kernel_size(x.shape[-2])
+    if x.device.type == 'cpu' and x.dtype == torch.float32 and \
+            cpu_kernels_enabled():  # the same ops fused per pixel
+        x = x.contiguous()
+        photometric_(x, host, convention, taps)
+        return x
     if x.shape[0] == 1:  # one image (CPU workers): no indices at all
         return _apply_one(x, params, host, convention, taps)
     for step in range(4):

@@ -47,7 +47,8 @@ class BYOLViews(BaseTransform):
     paper; the same filters as PIL's ``Image.resize``, within 2 grey levels,
     about 6x faster than PIL here) and, with
     ``photometric=True``, colour jitter, grayscale, blur and solarize follow
-    (the same tensor ops the device path runs batched). With
+    (:func:`~mmbyol.augmentations.apply_photometric`, as on the device
+    path; on a CPU its fused kernels). With
     ``photometric=False`` the worker only decodes, crops and flips, and
     :class:`~mmbyol.models.BYOLDataPreprocessor` (``augment_on_device=True``)
     does the rest on the model's device.
