@@ -17,6 +17,7 @@ import math
 from contextlib import contextmanager
 
 import numpy as np
+import torch
 
 try:
     import numba
@@ -231,49 +232,103 @@ def _blur(img, sigma, kernel_size, zeros):
 
 
 @_jit
-def _solarize_clip(r, g, b, solar):
+def _finish(r, g, b, solar, scale, shift):
+    """Solarize (optional), the final clip, then ``v * scale - shift``."""
     for p in range(r.shape[0]):
+        vr, vg, vb = r[p], g[p], b[p]
         if solar:
-            r[p], g[p], b[p] = min(r[p], F1 - r[p]), min(g[p], F1 - g[p]), \
-                min(b[p], F1 - b[p])
-        r[p], g[p], b[p] = _clip(r[p]), _clip(g[p]), _clip(b[p])
+            vr, vg, vb = min(vr, F1 - vr), min(vg, F1 - vg), min(vb, F1 - vb)
+        r[p] = _clip(vr) * scale[0] - shift[0]
+        g[p] = _clip(vg) * scale[1] - shift[1]
+        b[p] = _clip(vb) * scale[2] - shift[2]
+
+
+@_jit
+def _one_image(img, i, jitter, order, factors, gray, blur, sigma, solar, dm,
+               kernel_size, luma, scale, shift):
+    r = img[0].reshape(-1)
+    g = img[1].reshape(-1)
+    b = img[2].reshape(-1)
+    if jitter[i]:
+        for step in range(4):
+            op = order[i, step]
+            f = factors[i, op]
+            if op == 0:
+                _brightness(r, g, b, f, dm)
+            elif op == 1:
+                _contrast(r, g, b, f, dm, luma)
+            elif op == 2:
+                _saturation(r, g, b, f, dm, luma)
+            else:
+                _hue(r, g, b, f)
+    if gray[i]:
+        _gray(r, g, b, luma)
+    if blur[i]:
+        _blur(img, sigma[i], kernel_size, dm)
+    _finish(r, g, b, solar[i], scale, shift)
 
 
 @_jit
 def _photometric(x, jitter, order, factors, gray, blur, sigma, solar, dm,
-                 kernel_size, luma):
+                 kernel_size, luma, scale, shift):
     for i in range(x.shape[0]):
-        img = x[i]
-        r = img[0].reshape(-1)
-        g = img[1].reshape(-1)
-        b = img[2].reshape(-1)
-        if jitter[i]:
-            for step in range(4):
-                op = order[i, step]
-                f = factors[i, op]
-                if op == 0:
-                    _brightness(r, g, b, f, dm)
-                elif op == 1:
-                    _contrast(r, g, b, f, dm, luma)
-                elif op == 2:
-                    _saturation(r, g, b, f, dm, luma)
-                else:
-                    _hue(r, g, b, f)
-        if gray[i]:
-            _gray(r, g, b, luma)
-        if blur[i]:
-            _blur(img, sigma[i], kernel_size, dm)
-        _solarize_clip(r, g, b, solar[i])
+        _one_image(x[i], i, jitter, order, factors, gray, blur, sigma, solar,
+                   dm, kernel_size, luma, scale, shift)
+
+
+@_jit
+def _photometric_uint8(src, x, jitter, order, factors, gray, blur, sigma,
+                       solar, dm, kernel_size, luma, scale, shift):
+    for i in range(x.shape[0]):
+        s, d = src[i].reshape(-1), x[i].reshape(-1)
+        for p in range(d.shape[0]):
+            d[p] = np.float32(s[p]) / np.float32(255.0)
+        _one_image(x[i], i, jitter, order, factors, gray, blur, sigma, solar,
+                   dm, kernel_size, luma, scale, shift)
+
+
+def _host(t) -> np.ndarray:
+    return np.ascontiguousarray(t.numpy())
+
+
+def _args(params, convention: str, kernel_size: int, scale, shift) -> tuple:
+    def per_channel(v):
+        return np.ascontiguousarray(np.broadcast_to(
+            np.asarray(v, dtype=np.float32).reshape(-1), (3, )))
+
+    return (_host(params.jitter), _host(params.order), _host(params.factors),
+            _host(params.gray), _host(params.blur), _host(params.sigma),
+            _host(params.solarize), convention == 'dm_exact', kernel_size,
+            np.array(LUMA[convention], dtype=np.float32), per_channel(scale),
+            per_channel(shift))
 
 
 def photometric_(x, params, convention: str, kernel_size: int) -> None:
-    """Apply the photometric ops to float32 ``x`` ``(N, 3, H, W)`` (a
-    contiguous CPU tensor) in place, with host ``params``."""
-    def host(t):
-        return np.ascontiguousarray(t.numpy())
+    """Apply the photometric ops to float32 ``x`` ``(N, 3, H, W)`` in [0, 1]
+    (a contiguous CPU tensor) in place, with host ``params``."""
+    _photometric(x.numpy(), *_args(params, convention, kernel_size, 1.0,
+                                   0.0))
 
-    _photometric(x.numpy(), host(params.jitter), host(params.order),
-                 host(params.factors), host(params.gray), host(params.blur),
-                 host(params.sigma), host(params.solarize),
-                 convention == 'dm_exact', kernel_size,
-                 np.array(LUMA[convention], dtype=np.float32))
+
+def photometric_normalized(src, out, params, convention: str,
+                           kernel_size: int, scale, shift) -> None:
+    """``out = photometric(src / 255) * scale - shift`` per channel.
+
+    ``src`` ``(N, 3, H, W)`` on the 0-255 scale (uint8 or float) and
+    float32 ``out`` are contiguous CPU tensors; ``scale`` and ``shift`` have
+    one value or three. The conversion and the normalisation are folded
+    into the first and the last pass over each image.
+    """
+    args = _args(params, convention, kernel_size,
+                 _as_numpy(scale), _as_numpy(shift))
+    if src.dtype == torch.uint8:
+        _photometric_uint8(src.numpy(), out.numpy(), *args)
+    else:
+        torch.div(src, 255, out=out)
+        _photometric(out.numpy(), *args)
+
+
+def _as_numpy(v):
+    """A tensor's values as numpy (float32); other values as they are."""
+    return v.detach().cpu().float().numpy() if isinstance(
+        v, torch.Tensor) else v

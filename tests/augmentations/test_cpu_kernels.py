@@ -118,3 +118,30 @@ def test_the_switch_selects_the_path(real_images, monkeypatch):
     # not float32: the tensor ops
     apply_photometric(real_images.double(), params)
     assert calls == [1]
+
+
+@pytest.mark.parametrize('dtype', [torch.uint8, torch.float32])
+@pytest.mark.parametrize('convention', CONVENTIONS)
+def test_preprocessor_fuses_conversion_and_normalisation(
+        real_images, convention, dtype, monkeypatch):
+    from mmbyol.models.data_preprocessors import BYOLDataPreprocessor
+    module = 'mmbyol.models.data_preprocessors.byol_data_preprocessor'
+    calls, real = [], cpu_kernels.photometric_normalized
+    monkeypatch.setattr(f'{module}.photometric_normalized',
+                        lambda *a: calls.append(1) or real(*a))
+    pre = BYOLDataPreprocessor(mean=[120.0, 110.0, 100.0],
+                               std=[50.0, 60.0, 70.0],
+                               augment_on_device=True, convention=convention)
+    pixels = (real_images * 255).round().to(dtype)
+    data = dict(inputs=[pixels, pixels.flip(-1)])
+    outputs = []
+    for enabled in (False, True):
+        pre._generator = None  # the same draws for both paths
+        with use_cpu_kernels(enabled):
+            outputs.append(pre(data, training=True)['inputs'])
+    for expected, fused in zip(*outputs):
+        # 255 / std scales the [0, 1] tolerance
+        torch.testing.assert_close(fused, expected, atol=ATOL * 255 / 50,
+                                   rtol=0)
+    assert not torch.equal(outputs[0][0], outputs[0][1])
+    assert len(calls) == 2  # once per view, kernels on only
