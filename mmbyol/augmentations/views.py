@@ -85,7 +85,7 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
     x = x.float() if not x.is_floating_point() else x.clone()
     taps = blur_taps or blur_kernel_size(x.shape[-2])
     if x.device.type == 'cpu' and x.dtype == torch.float32 and \
-            cpu_kernels_enabled():  # the same ops fused per pixel
+            not x.requires_grad and cpu_kernels_enabled():  # fused per pixel
         x = x.contiguous()
         photometric_(x, host, convention, taps)
         return x

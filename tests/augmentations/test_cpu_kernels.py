@@ -115,9 +115,10 @@ def test_the_switch_selects_the_path(real_images, monkeypatch):
     assert calls == []
     apply_photometric(real_images, params)
     assert calls == [1]
-    # not float32: the tensor ops
+    # not float32, or differentiable: the tensor ops
     apply_photometric(real_images.double(), params)
-    assert calls == [1]
+    out = apply_photometric(real_images.clone().requires_grad_(), params)
+    assert calls == [1] and out.requires_grad
 
 
 @pytest.mark.parametrize('dtype', [torch.uint8, torch.float32])

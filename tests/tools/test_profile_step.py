@@ -1,0 +1,34 @@
+"""tools/profile_step.py on a tiny model and real JPEGs."""
+import json
+from pathlib import Path
+
+from tests.conftest import load_script
+from tests.tools.test_benchmark import TINY_MODEL
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_times_every_op_of_a_step(cifar_folder, tmp_path, capsys):
+    out = tmp_path / 'step.json'
+    load_script('tools/profile_step.py').main([
+        str(REPO / 'configs/byol_resnet18_cifar10.py'), '--channels-last',
+        '--steps', '1', '--out', str(out), '--cfg-options',
+        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
+        f'train_dataloader.dataset.data_prefix={cifar_folder.name}',
+        'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', *TINY_MODEL
+    ])
+    result = json.loads(out.read_text())
+    assert 'convolution forward' in capsys.readouterr().out
+    shares = result['share_by_kind']
+    assert abs(sum(shares.values()) - 1) < 0.01
+    for kind in ('convolution forward', 'convolution backward',
+                 'BatchNorm forward', 'BatchNorm backward', 'ReLU backward'):
+        assert shares[kind] > 0, kind
+    convs = [g for g in result['groups'] if g['op'] == 'convolution']
+    # ResNet_CIFAR-18: 20 convolutions per encoder (17 3x3, 3 1x1
+    # shortcuts), each run on two views by the online and target encoders
+    assert sum(g['calls'] for g in convs) == 80
+    assert all(g['gflops'] > 0 for g in convs)
+    assert any('CL' in g['inputs'] for g in convs)  # channels-last inputs
+    assert result['timed_step_s'] > 0 and result['step_s'] > 0
