@@ -16,6 +16,17 @@ ONE_ITER = ['--iters', '1', '--warmup', '0', '--rounds', '1',
             '--peak-size', '256']
 
 
+def tiny_jpeg_options(cifar_folder, batch_size: int = 8) -> list:
+    """``--cfg-options`` of a tiny model on the real JPEGs, no workers."""
+    return [
+        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
+        f'train_dataloader.dataset.data_prefix={cifar_folder.name}',
+        f'train_dataloader.batch_size={batch_size}',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', *TINY_MODEL
+    ]
+
+
 def load_benchmark():
     return load_script('tools/benchmark.py')
 
@@ -26,10 +37,7 @@ def test_against_mmpretrain_on_real_jpegs(cifar_folder, tmp_path, capsys):
         str(REPO / 'configs/byol_resnet18_cifar10.py'),
         '--against-mmpretrain', '--channels-last', *ONE_ITER,
         '--work-dir', str(tmp_path), '--out', str(out), '--cfg-options',
-        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
-        f'train_dataloader.dataset.data_prefix={cifar_folder.name}',
-        'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', *TINY_MODEL
+        *tiny_jpeg_options(cifar_folder)
     ])
     result = json.loads(out.read_text())
     assert 'speedup' in capsys.readouterr().out

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import load_script
-from tests.tools.test_benchmark import TINY_MODEL
+from tests.tools.test_benchmark import tiny_jpeg_options
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -13,10 +13,7 @@ def test_times_every_op_of_a_step(cifar_folder, tmp_path, capsys):
     load_script('tools/profile_step.py').main([
         str(REPO / 'configs/byol_resnet18_cifar10.py'), '--channels-last',
         '--steps', '1', '--out', str(out), '--cfg-options',
-        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
-        f'train_dataloader.dataset.data_prefix={cifar_folder.name}',
-        'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', *TINY_MODEL
+        *tiny_jpeg_options(cifar_folder)
     ])
     result = json.loads(out.read_text())
     assert 'convolution forward' in capsys.readouterr().out
