@@ -7,10 +7,13 @@ grayscale and the solarize are one pass per image and the blur is two, with
 the same formulas, order and fp32 arithmetic as the tensor ops in
 :mod:`~mmbyol.augmentations.color` and :mod:`~mmbyol.augmentations.blur`
 (which stay the reference, and the code path on accelerators). Outputs agree
-with them within 2e-6 (``tests/augmentations/test_cpu_kernels.py``).
+with them within 5e-6 (``tests/augmentations/test_cpu_kernels.py``).
 
-numba compiles the kernel on first use (a few seconds, cached on disk).
-Without numba, or after :func:`use_cpu_kernels` ``(False)``, the tensor ops
+Two entry points: :func:`photometric_` (in place on [0, 1] floats, for
+:func:`apply_photometric`) and :func:`photometric_normalized` (0-255 views
+in, normalised views out, for ``BYOLDataPreprocessor`` on a CPU). numba
+compiles them on first use (about 5 s, then cached in ``__pycache__``).
+Without numba, or inside ``with use_cpu_kernels(False):``, the tensor ops
 run on the CPU too.
 """
 import math
