@@ -9,9 +9,10 @@ the same formulas, order and fp32 arithmetic as the tensor ops in
 (which stay the reference, and the code path on accelerators). Outputs agree
 with them within 5e-6 (``tests/augmentations/test_cpu_kernels.py``).
 
-Two entry points: :func:`photometric_` (in place on [0, 1] floats, for
-:func:`apply_photometric`) and :func:`photometric_normalized` (0-255 views
-in, normalised views out, for ``BYOLDataPreprocessor`` on a CPU). numba
+Three entry points: :func:`photometric_` (in place on [0, 1] floats, for
+:func:`apply_photometric`), :func:`photometric_uint8` (uint8 in and out,
+for the workers' ``BYOLViews``) and :func:`photometric_normalized` (0-255
+views in, normalised views out, for ``BYOLDataPreprocessor`` on a CPU). numba
 compiles them on first use (about 5 s, then cached in ``__pycache__``).
 Without numba, or inside ``with use_cpu_kernels(False):``, the tensor ops
 run on the CPU too.
@@ -290,6 +291,28 @@ def _photometric_uint8(src, x, jitter, order, factors, gray, blur, sigma,
                    dm, kernel_size, luma, scale, shift)
 
 
+@_jit
+def _photometric_hwc_uint8(src, out, jitter, order, factors, gray, blur,
+                           sigma, solar, dm, kernel_size, luma, scale,
+                           shift):
+    """uint8 ``(N, H, W, 3)`` in and out, planar fp32 in between."""
+    n, h, w, _ = src.shape
+    img = np.empty((3, h, w), np.float32)
+    r, g, b = img[0].reshape(-1), img[1].reshape(-1), img[2].reshape(-1)
+    for i in range(n):
+        s, d = src[i].reshape(-1), out[i].reshape(-1)
+        for p in range(r.shape[0]):
+            r[p] = np.float32(s[3 * p]) / np.float32(255.0)
+            g[p] = np.float32(s[3 * p + 1]) / np.float32(255.0)
+            b[p] = np.float32(s[3 * p + 2]) / np.float32(255.0)
+        _one_image(img, i, jitter, order, factors, gray, blur, sigma, solar,
+                   dm, kernel_size, luma, scale, shift)
+        for p in range(r.shape[0]):
+            d[3 * p] = np.uint8(np.rint(r[p]))
+            d[3 * p + 1] = np.uint8(np.rint(g[p]))
+            d[3 * p + 2] = np.uint8(np.rint(b[p]))
+
+
 def _host(t) -> np.ndarray:
     return np.ascontiguousarray(t.numpy())
 
@@ -329,6 +352,20 @@ def photometric_normalized(src, out, params, convention: str,
     else:
         torch.div(src, 255, out=out)
         _photometric(out.numpy(), *args)
+
+
+def photometric_uint8(view, params, convention: str,
+                      kernel_size: int):
+    """The photometric ops of uint8 views ``(N, 3, H, W)`` (0-255, any
+    memory layout, on the CPU), rounded back to uint8, channels-last (the
+    layout of ``BYOLViews``' resized crops and of the arrays it returns)."""
+    src = view.contiguous(memory_format=torch.channels_last)
+    out = torch.empty(src.shape, dtype=torch.uint8,
+                      memory_format=torch.channels_last)
+    _photometric_hwc_uint8(
+        src.permute(0, 2, 3, 1).numpy(), out.permute(0, 2, 3, 1).numpy(),
+        *_args(params, convention, kernel_size, 255.0, 0.0))
+    return out
 
 
 def _as_numpy(v):

@@ -24,7 +24,8 @@ import torch
 
 from .blur import blur_kernel_size, gaussian_blur
 from .color import COLOR_OPS, solarize, to_gray
-from .cpu_kernels import cpu_kernels_enabled, photometric_
+from .cpu_kernels import (cpu_kernels_enabled, photometric_,
+                          photometric_uint8)
 from .geometry import hflip_where, resized_crop
 from .params import (BYOL_T, BYOL_T_PRIME, CONVENTIONS, ViewParams,
                      ViewSpec, sample_view_params)
@@ -109,6 +110,23 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
                       max_sigma=max(sigmas[r] for r in rows)))
     x = _apply_to(x, _rows(host.solarize), lambda sub, i: solarize(sub))
     return x.clamp_(0, 1)
+
+
+def apply_photometric_uint8(view: torch.Tensor, params: ViewParams,
+                            convention: str = 'torchvision',
+                            blur_taps: Optional[int] = None) -> torch.Tensor:
+    """:func:`apply_photometric` of uint8 views ``(N, 3, H, W)`` (0-255),
+    rounded back to uint8, as the CPU workers' ``BYOLViews`` needs them.
+
+    On a CPU with the fused kernels, one pass reads the pixels and one
+    writes them back (channels-last); elsewhere it is
+    ``round(255 * apply_photometric(view / 255))``.
+    """
+    taps = blur_taps or blur_kernel_size(view.shape[-2])
+    if view.device.type == 'cpu' and cpu_kernels_enabled():
+        return photometric_uint8(view, params.to('cpu'), convention, taps)
+    x = apply_photometric(view.float().div_(255), params, convention, taps)
+    return x.mul_(255).round_().to(torch.uint8)
 
 
 def _as_float_rgb(images: torch.Tensor) -> torch.Tensor:

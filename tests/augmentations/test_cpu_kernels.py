@@ -146,3 +146,25 @@ def test_preprocessor_fuses_conversion_and_normalisation(
                                    rtol=0)
     assert not torch.equal(outputs[0][0], outputs[0][1])
     assert len(calls) == 2  # once per view, kernels on only
+
+
+@pytest.mark.parametrize('convention', CONVENTIONS)
+@pytest.mark.parametrize('size', [32, 96])
+def test_uint8_views_match_the_tensor_ops_to_one_grey_level(
+        real_images, convention, size):
+    from mmbyol.augmentations import apply_photometric_uint8
+    x = F.interpolate(real_images, size=(size, size), mode='bicubic',
+                      align_corners=False).clamp(0, 1)
+    pixels = (x * 255).round().to(torch.uint8).contiguous(
+        memory_format=torch.channels_last)  # as BYOLViews resizes them
+    for seed, spec in enumerate((BYOL_T, BYOL_T_PRIME)):
+        params = _params(8, spec, size, convention, 20 + seed, jitter=True,
+                         solarize=seed == 1)
+        with use_cpu_kernels(False):
+            expected = apply_photometric_uint8(pixels, params, convention)
+        fused = apply_photometric_uint8(pixels, params, convention)
+        assert fused.dtype == torch.uint8 and fused.shape == pixels.shape
+        diff = (fused.int() - expected.int()).abs()
+        # a value within 5e-6 of a rounding boundary may round either way
+        assert diff.max() <= 1 and (diff > 0).float().mean() < 1e-3
+        assert (fused.int() - pixels.int()).abs().float().mean() > 1

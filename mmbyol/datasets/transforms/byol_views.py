@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmcv.transforms import BaseTransform
 
 from mmbyol.augmentations import (BYOL_T, BYOL_T_PRIME, CONVENTIONS,
-                                  ViewSpec, apply_photometric,
+                                  ViewSpec, apply_photometric_uint8,
                                   sample_view_params)
 from mmbyol.registry import TRANSFORMS
 
@@ -47,8 +47,8 @@ class BYOLViews(BaseTransform):
     paper; the same filters as PIL's ``Image.resize``, within 2 grey levels,
     about 6x faster than PIL here) and, with
     ``photometric=True``, colour jitter, grayscale, blur and solarize follow
-    (:func:`~mmbyol.augmentations.apply_photometric`, as on the device
-    path; on a CPU its fused kernels). With
+    (:func:`~mmbyol.augmentations.apply_photometric_uint8`, the ops of the
+    device path; on a CPU its fused kernels). With
     ``photometric=False`` the worker only decodes, crops and flips, and
     :class:`~mmbyol.models.BYOLDataPreprocessor` (``augment_on_device=True``)
     does the rest on the model's device.
@@ -96,9 +96,7 @@ class BYOLViews(BaseTransform):
         if params.flip.tolist()[0]:  # host values: never a dispatched op
             view = view.flip(-1)
         if self.photometric:
-            x = apply_photometric(view.contiguous().float().div_(255),
-                                  params, self.convention)
-            view = x.mul_(255).round_().to(torch.uint8)
+            view = apply_photometric_uint8(view, params, self.convention)
         return np.ascontiguousarray(view[0].permute(1, 2, 0).numpy())
 
     def transform(self, results: dict) -> dict:
