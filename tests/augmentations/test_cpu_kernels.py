@@ -2,6 +2,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision.transforms.v2.functional as TF
 
 from mmbyol.augmentations import (BYOL_T, BYOL_T_PRIME, CONVENTIONS,
                                   apply_photometric, sample_view_params)
@@ -59,6 +60,14 @@ def test_each_colour_op_alone_at_every_step(real_images, convention, op):
     fused, expected = _both(real_images, params, convention)
     torch.testing.assert_close(fused, expected, atol=ATOL, rtol=0)
     assert (fused - real_images).abs().amax() > 0.01  # the op did act
+    if convention == 'torchvision':  # and against torchvision itself
+        reference = (TF.adjust_brightness, TF.adjust_contrast,
+                     TF.adjust_saturation, TF.adjust_hue)[op]
+        for i in range(8):
+            torch.testing.assert_close(
+                fused[i], reference(real_images[i],
+                                    params.factors[i, op].item()),
+                atol=2e-5, rtol=0)
 
 
 @pytest.mark.parametrize('convention', CONVENTIONS)
