@@ -20,10 +20,16 @@ from .color import _OFFSETS
 
 
 def jit(fn):
-    """``numba.njit``, cached on disk; no fastmath, so the rounding is the
+    """``numba.njit``, cached on disk where numba finds a writable place
+    (else compiled once per process); no fastmath, so the rounding is the
     tensor ops' (bar FMA contraction). Without numba: the Python function."""
-    return numba.njit(cache=True, boundscheck=False, fastmath={'contract'},
-                      nogil=True)(fn) if numba is not None else fn
+    if numba is None:
+        return fn
+    options = dict(boundscheck=False, fastmath={'contract'}, nogil=True)
+    try:
+        return numba.njit(cache=True, **options)(fn)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(**options)(fn)
 
 
 F0, F1, F1_6 = np.float32(0.0), np.float32(1.0), np.float32(1 / 6)

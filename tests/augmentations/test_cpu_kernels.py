@@ -177,3 +177,24 @@ def test_uint8_views_match_the_tensor_ops_to_one_grey_level(
         # a value within 5e-6 of a rounding boundary may round either way
         assert diff.max() <= 1 and (diff > 0).float().mean() < 1e-3
         assert (fused.int() - pixels.int()).abs().float().mean() > 1
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch):
+    # e.g. a read-only site-packages and no user cache directory: numba
+    # refuses cache=True at decoration, and the kernels compile per process
+    from mmbyol.augmentations import cpu_ops
+    real = cpu_ops.numba.njit
+
+    def njit(**kwargs):
+        if kwargs.get('cache'):
+            raise RuntimeError('cannot cache function: no locator available')
+        return real(**kwargs)
+
+    monkeypatch.setattr(cpu_ops.numba, 'njit', njit)
+
+    def double(x):
+        return 2 * x
+
+    compiled = cpu_ops.jit(double)
+    assert compiled(21) == 42 and compiled is not double
+    assert hasattr(compiled, 'signatures')  # a numba dispatcher
