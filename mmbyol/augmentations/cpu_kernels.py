@@ -24,7 +24,8 @@ import torch
 
 from .color import LUMA
 from .cpu_ops import (blur_, brightness_, contrast_, finish_, gray_, hue_,
-                      jit, numba, saturation_)
+                      saturation_)
+from .jit import jit, numba
 
 _enabled = numba is not None
 

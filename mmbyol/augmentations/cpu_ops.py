@@ -10,26 +10,9 @@ import math
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency
-    numba = None
-
 from .blur import NEGLIGIBLE
 from .color import _OFFSETS
-
-
-def jit(fn):
-    """``numba.njit``, cached on disk where numba finds a writable place
-    (else compiled once per process); no fastmath, so the rounding is the
-    tensor ops' (bar FMA contraction). Without numba: the Python function."""
-    if numba is None:
-        return fn
-    options = dict(boundscheck=False, fastmath={'contract'}, nogil=True)
-    try:
-        return numba.njit(cache=True, **options)(fn)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(**options)(fn)
+from .jit import jit
 
 
 F0, F1, F1_6 = np.float32(0.0), np.float32(1.0), np.float32(1 / 6)

@@ -24,6 +24,8 @@ from typing import Optional, Tuple, Union
 import numpy as np
 import torch
 
+from .jit import jit
+
 CONVENTIONS = ('torchvision', 'dm_exact')
 # the order index of each colour op in ViewParams.order / .factors
 BRIGHTNESS, CONTRAST, SATURATION, HUE = range(4)
@@ -112,35 +114,51 @@ def _crop_boxes(H: np.ndarray, W: np.ndarray, u: np.ndarray,
                 area: Tuple[float, float], ratio: Tuple[float, float],
                 convention: str) -> np.ndarray:
     """Boxes ``(N, 4)`` from uniforms ``u`` ``(N, 2 * tries + 2)``."""
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    return _crop_boxes_kernel(np.ascontiguousarray(H, dtype=np.float64),
+                              np.ascontiguousarray(W, dtype=np.float64),
+                              np.ascontiguousarray(u), float(area[0]),
+                              float(area[1]), *log_ratio, float(ratio[0]),
+                              float(ratio[1]), convention == 'torchvision')
+
+
+@jit
+def _crop_boxes_kernel(H, W, u, area0, area1, log_r0, log_r1, r0, r1,
+                       retry):
+    """One box per row of ``u`` (float64 arithmetic, a loop per sample: a
+    single-sample call costs microseconds, not numpy's dozens of calls).
+
+    ``retry`` (torchvision): the first of the tries that fits, else the
+    centre crop with the aspect clamped into ``[r0, r1]``; otherwise
+    (``dm_exact``) the first try with its sides clipped to the image.
+    """
+    n = u.shape[0]
     tries = (u.shape[1] - 2) // 2
-    scale = area[0] + (area[1] - area[0]) * u[:, :tries]
-    log_r = math.log(ratio[0]) + (math.log(ratio[1]) - math.log(
-        ratio[0])) * u[:, tries:2 * tries]
-    target = scale * (H * W)[:, None]
-    r = np.exp(log_r)
-    w = np.round(np.sqrt(target * r))
-    h = np.round(np.sqrt(target / r))
-    if convention == 'dm_exact':
-        h = np.minimum(h[:, 0], H)
-        w = np.minimum(w[:, 0], W)
-    else:
-        ok = (w > 0) & (w <= W[:, None]) & (h > 0) & (h <= H[:, None])
-        first = ok.argmax(axis=1)[:, None]
-        h = np.take_along_axis(h, first, 1)[:, 0]
-        w = np.take_along_axis(w, first, 1)[:, 0]
-        # fallback: centre crop, aspect ratio clamped into the range
-        aspect = W / H
-        fb_w = np.where(aspect > ratio[1], np.round(H * ratio[1]), W)
-        fb_h = np.where(aspect < ratio[0], np.round(W / ratio[0]), H)
-        fallback = ~ok.any(axis=1)
-        h = np.where(fallback, fb_h, h)
-        w = np.where(fallback, fb_w, w)
-    top = np.minimum(np.floor(u[:, -2] * (H - h + 1)), H - h)
-    left = np.minimum(np.floor(u[:, -1] * (W - w + 1)), W - w)
-    if convention == 'torchvision':
-        top = np.where(fallback, np.floor((H - h) / 2), top)
-        left = np.where(fallback, np.floor((W - w) / 2), left)
-    return np.stack([top, left, h, w], axis=1).astype(np.int64)
+    boxes = np.empty((n, 4), np.int64)
+    for i in range(n):
+        h, w = H[i], W[i]  # the fallback if no try fits
+        fallback = retry
+        for t in range(tries if retry else 1):
+            target = (area0 + (area1 - area0) * u[i, t]) * (H[i] * W[i])
+            r = math.exp(log_r0 + (log_r1 - log_r0) * u[i, tries + t])
+            wt = np.rint(math.sqrt(target * r))
+            ht = np.rint(math.sqrt(target / r))
+            if not retry:
+                h, w = min(ht, H[i]), min(wt, W[i])
+            elif 0 < wt <= W[i] and 0 < ht <= H[i]:
+                h, w, fallback = ht, wt, False
+                break
+        if fallback:
+            aspect = W[i] / H[i]
+            w = np.rint(H[i] * r1) if aspect > r1 else W[i]
+            h = np.rint(W[i] / r0) if aspect < r0 else H[i]
+            top, left = math.floor((H[i] - h) / 2), math.floor((W[i] - w) / 2)
+        else:
+            top = min(math.floor(u[i, -2] * (H[i] - h + 1)), H[i] - h)
+            left = min(math.floor(u[i, -1] * (W[i] - w + 1)), W[i] - w)
+        boxes[i, 0], boxes[i, 1] = top, left
+        boxes[i, 2], boxes[i, 3] = h, w
+    return boxes
 
 
 def _crop_draws(convention: str) -> int:

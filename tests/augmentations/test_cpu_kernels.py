@@ -182,19 +182,19 @@ def test_uint8_views_match_the_tensor_ops_to_one_grey_level(
 def test_kernels_compile_without_a_writable_cache(monkeypatch):
     # e.g. a read-only site-packages and no user cache directory: numba
     # refuses cache=True at decoration, and the kernels compile per process
-    from mmbyol.augmentations import cpu_ops
-    real = cpu_ops.numba.njit
+    from mmbyol.augmentations import jit
+    real = jit.numba.njit
 
     def njit(**kwargs):
         if kwargs.get('cache'):
             raise RuntimeError('cannot cache function: no locator available')
         return real(**kwargs)
 
-    monkeypatch.setattr(cpu_ops.numba, 'njit', njit)
+    monkeypatch.setattr(jit.numba, 'njit', njit)
 
     def double(x):
         return 2 * x
 
-    compiled = cpu_ops.jit(double)
+    compiled = jit.jit(double)
     assert compiled(21) == 42 and compiled is not double
     assert hasattr(compiled, 'signatures')  # a numba dispatcher

@@ -1,6 +1,7 @@
 """The sampler: the paper's probabilities and ranges, drawn per sample."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from torchvision.transforms import RandomResizedCrop
@@ -97,3 +98,52 @@ def test_dm_exact_crop_is_a_single_clipped_draw():
     assert (h == H).float().mean() > 0.2
     tv = sample_crop_boxes(torch.full((n, ), H), torch.full((n, ), W))
     assert (tv[:, 2] == H).float().mean() < (h == H).float().mean()
+
+
+def _numpy_boxes(H, W, u, area, ratio, convention):
+    """The crop boxes as whole-array numpy: an independent reference."""
+    tries = (u.shape[1] - 2) // 2
+    scale = area[0] + (area[1] - area[0]) * u[:, :tries]
+    log_r = math.log(ratio[0]) + (math.log(ratio[1]) - math.log(
+        ratio[0])) * u[:, tries:2 * tries]
+    target = scale * (H * W)[:, None]
+    w = np.round(np.sqrt(target * np.exp(log_r)))
+    h = np.round(np.sqrt(target / np.exp(log_r)))
+    if convention == 'dm_exact':
+        h, w = np.minimum(h[:, 0], H), np.minimum(w[:, 0], W)
+        fallback = np.zeros(len(u), bool)
+    else:
+        ok = (w > 0) & (w <= W[:, None]) & (h > 0) & (h <= H[:, None])
+        first = ok.argmax(axis=1)[:, None]
+        h = np.take_along_axis(h, first, 1)[:, 0]
+        w = np.take_along_axis(w, first, 1)[:, 0]
+        fallback = ~ok.any(axis=1)
+        aspect = W / H
+        h = np.where(fallback, np.where(aspect < ratio[0],
+                                        np.round(W / ratio[0]), H), h)
+        w = np.where(fallback, np.where(aspect > ratio[1],
+                                        np.round(H * ratio[1]), W), w)
+    top = np.minimum(np.floor(u[:, -2] * (H - h + 1)), H - h)
+    left = np.minimum(np.floor(u[:, -1] * (W - w + 1)), W - w)
+    top = np.where(fallback, np.floor((H - h) / 2), top)
+    left = np.where(fallback, np.floor((W - w) / 2), left)
+    return np.stack([top, left, h, w], axis=1).astype(np.int64), fallback
+
+
+@pytest.mark.parametrize('convention', ['torchvision', 'dm_exact'])
+def test_crop_boxes_equal_a_numpy_reference(convention):
+    from mmbyol.augmentations.params import _crop_boxes, _crop_draws
+    rng = np.random.default_rng(0)
+    n = 5000
+    # ordinary, tall, wide and tiny images: the tall and wide ones with
+    # small areas exhaust torchvision's ten tries and take the fallback
+    H = rng.choice([375.0, 4000.0, 20.0, 3.0], n)
+    W = rng.choice([500.0, 20.0, 4000.0, 2.0], n)
+    u = rng.random((n, _crop_draws(convention)))
+    for area in ((0.08, 1.0), (0.9, 1.0)):
+        ours = _crop_boxes(H, W, u, area, (3 / 4, 4 / 3), convention)
+        ref, fallback = _numpy_boxes(H, W, u, area, (3 / 4, 4 / 3),
+                                     convention)
+        np.testing.assert_array_equal(ours, ref)
+        if convention == 'torchvision':  # both branches were taken
+            assert fallback.any() and not fallback.all()
