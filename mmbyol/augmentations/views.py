@@ -81,15 +81,15 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
         raise ValueError(f'convention must be one of {CONVENTIONS}, '
                          f'got {convention!r}')
     host = params.to('cpu')  # free when sampled on the host
-    params = params.to(x.device, non_blocking=True)
-    # a private copy: the ops below write into it in place
-    x = x.float() if not x.is_floating_point() else x.clone()
     taps = blur_taps or blur_kernel_size(x.shape[-2])
     if x.device.type == 'cpu' and x.dtype == torch.float32 and \
             not x.requires_grad and cpu_kernels_enabled():  # fused per pixel
-        x = x.contiguous()
+        x = x.clone(memory_format=torch.contiguous_format)  # private copy
         photometric_(x, host, convention, taps)
         return x
+    params = params.to(x.device, non_blocking=True)
+    # a private copy: the ops below write into it in place
+    x = x.float() if not x.is_floating_point() else x.clone()
     if x.shape[0] == 1:  # one image (CPU workers): no indices at all
         return _apply_one(x, params, host, convention, taps)
     for step in range(4):
