@@ -81,6 +81,19 @@ class BYOLViews(BaseTransform):
         self.convention = convention
         self.specs = build_view_specs(view_specs)
         self.interpolation = interpolation
+        self._compile_kernels()
+
+    def _compile_kernels(self) -> None:
+        """Run the numba kernels once on a tiny image, here in the process
+        that builds the dataset: forked data-loader workers inherit them
+        compiled instead of each compiling its own (seconds on a cold
+        cache). A private generator leaves torch's global one untouched."""
+        params = sample_view_params(1, self.specs[0], 8, 8, self.convention,
+                                    generator=torch.Generator())
+        if self.photometric:
+            apply_photometric_uint8(torch.zeros((1, 3, 8, 8),
+                                                dtype=torch.uint8), params,
+                                    self.convention)
 
     def _view(self, img: torch.Tensor, spec: ViewSpec) -> np.ndarray:
         """One view of ``img``, a ``(1, 3, H, W)`` channels-last uint8."""

@@ -49,3 +49,23 @@ def test_rejects_a_non_rgb_array():
     with pytest.raises(ValueError, match='RGB uint8'):
         BYOLViews().transform(dict(img=np.zeros((8, 8), np.uint8),
                                    img_path='a.png'))
+
+
+def test_construction_compiles_the_kernels_without_drawing():
+    # the kernels are compiled where the dataset is built, so forked
+    # workers inherit them; torch's global generator is left alone. A fresh
+    # process, since this one has compiled them already in other tests.
+    import subprocess
+    import sys
+    code = (
+        'import torch\n'
+        'from mmbyol.augmentations import cpu_kernels, params\n'
+        'from mmbyol.datasets.transforms import BYOLViews\n'
+        'state = torch.get_rng_state()\n'
+        'BYOLViews(size=32)\n'
+        'assert torch.equal(state, torch.get_rng_state())\n'
+        'print(len(cpu_kernels._photometric_hwc_uint8.signatures),\n'
+        '      len(params._crop_boxes_kernel.signatures))\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ['1', '1']
