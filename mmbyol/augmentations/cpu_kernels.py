@@ -142,11 +142,11 @@ def photometric_normalized(src, out, params, convention: str,
 
     ``src`` ``(N, 3, H, W)`` on the 0-255 scale (uint8 or float) and
     float32 ``out`` are contiguous CPU tensors; ``scale`` and ``shift`` have
-    one value or three. The conversion and the normalisation are folded
+    one value or three (numbers, or CPU tensors such as the preprocessor's
+    ``(3, 1, 1)`` buffers). The conversion and the normalisation are folded
     into the first and the last pass over each image.
     """
-    args = _args(params, convention, kernel_size,
-                 _as_numpy(scale), _as_numpy(shift))
+    args = _args(params, convention, kernel_size, scale, shift)
     if src.dtype == torch.uint8:
         _photometric_uint8(src.numpy(), out.numpy(), *args)
     else:
@@ -167,8 +167,3 @@ def photometric_uint8(view, params, convention: str,
         *_args(params, convention, kernel_size, 255.0, 0.0))
     return out
 
-
-def _as_numpy(v):
-    """A tensor's values as numpy (float32); other values as they are."""
-    return v.detach().cpu().float().numpy() if isinstance(
-        v, torch.Tensor) else v

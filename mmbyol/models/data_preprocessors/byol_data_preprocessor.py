@@ -139,7 +139,6 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         n, _, h, w = view.shape
         params = sample_view_params(
             n, spec, h, w, self.convention, generator=self.generator)
-        step = self._chunk_size(view)
         out = torch.empty(view.shape, dtype=torch.float32,
                           device=view.device)
         if self._enable_normalize:  # 255 x / std - mean / std
@@ -152,6 +151,7 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
                                    self.convention, self.blur_taps or
                                    blur_kernel_size(h), scale, shift)
             return out
+        step = self._chunk_size(view)
         for i in range(0, n, step):
             # 0-255 (uint8 from the workers) -> fp32 [0, 1] in one
             # out-of-place pass; apply_photometric works on its own copy
