@@ -117,9 +117,8 @@ def main(argv=None) -> dict:
                    for _ in range(args.steps + 2)]
 
         def step(batch):
-            start = time.perf_counter()
-            side.model.train_step(batch, optim_wrapper=side.optim_wrapper)
-            return time.perf_counter() - start
+            return benchmark.timed(lambda: side.model.train_step(
+                batch, optim_wrapper=side.optim_wrapper))
 
         for batch in batches[:args.steps]:
             step(batch)
