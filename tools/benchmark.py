@@ -204,7 +204,8 @@ def mmpretrain_config(args, byol: Config, max_iters: int,
                 to_rgb=True)),
         train_dataloader=dict(
             batch_size=data.batch_size, num_workers=data.num_workers,
-            persistent_workers=data.get('persistent_workers', False),
+            persistent_workers=bool(data.num_workers and
+                                    data.get('persistent_workers')),
             drop_last=True, sampler=copy.deepcopy(data.sampler),
             collate_fn=dict(type='default_collate'),
             dataset=dict(type='CustomDataset',

@@ -139,10 +139,15 @@ class ReliableRunner(Runner):
         """MMEngine's, with ``DefaultSampler`` -> :class:`ResumableSampler`
         (+ :class:`PerSampleSeeded`) and a private generator for the
         loader, so that creating an iterator draws nothing from torch's
-        global generator."""
+        global generator. ``persistent_workers`` is dropped where
+        ``num_workers`` is 0 (PyTorch refuses the pair), so that
+        ``--cfg-options train_dataloader.num_workers=0`` works on configs
+        that keep their workers."""
         if isinstance(dataloader, DataLoader):
             return dataloader
         cfg = copy.deepcopy(dataloader)
+        if not cfg.get('num_workers', 0) and cfg.get('persistent_workers'):
+            cfg['persistent_workers'] = False
         sampler = cfg.get('sampler')
         if isinstance(sampler, dict) and sampler.get('type') in (
                 'DefaultSampler', DefaultSampler):

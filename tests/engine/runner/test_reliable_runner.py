@@ -43,3 +43,15 @@ def test_default_runtime_reuses_host_memory():
     from mmengine.config import Config
     cfg = Config.fromfile('configs/_base_/default_runtime.py')
     assert cfg.env_cfg.reuse_host_memory is True
+
+
+def test_zero_workers_drop_persistent_workers(tmp_path):
+    # configs keep their workers (persistent_workers=True); PyTorch refuses
+    # that with num_workers=0, which users set to debug in one process
+    register_all_modules(init_default_scope=False)
+    cfg = tiny_cfg(tmp_path)
+    loader_cfg = dict(cfg.train_dataloader, num_workers=0,
+                      persistent_workers=True)
+    loader = RUNNERS.get('ReliableRunner').build_dataloader(loader_cfg)
+    assert loader.num_workers == 0 and not loader.persistent_workers
+    assert len(next(iter(loader))['inputs']) == 2  # both views
