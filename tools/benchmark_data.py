@@ -24,26 +24,26 @@ images (numba compiles mmbyol's fused CPU colour kernels on first use, see
 ``mmbyol/augmentations/cpu_kernels.py``). Speed is images / CPU seconds of
 this process (``time.process_time``), so it means "per core" and is robust
 to other load; wall-clock numbers are reported too. Without ``--images``
-the benchmark writes ``--num`` ImageNet-sized JPEGs (500 x 375), made from
-CIFAR-10 images if ``../shared/data/cifar10/train.tar.gz`` exists, else
-from smooth noise, to a temporary folder.
+the benchmark writes ``--num`` ImageNet-sized JPEGs (500 x 375) with
+``tools/make_jpegs.py`` (upscaled CIFAR-10 images if
+``../shared/data/cifar10/train.tar.gz`` exists, else smooth noise) to a
+temporary folder.
 """
 import argparse
 import copy
 import json
 import os
 import os.path as osp
-import tarfile
+import sys
 import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 from tqdm import tqdm
 
-SHARED_TAR = osp.join(osp.dirname(__file__), '..', '..', 'shared', 'data',
-                      'cifar10', 'train.tar.gz')
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_jpegs import make_images  # noqa: E402  (tools/make_jpegs.py)
 
 
 def parse_args(argv=None):
@@ -65,30 +65,6 @@ def parse_args(argv=None):
                    "mmbyol's runtime does (default: glibc's default)")
     p.add_argument('--out', help='also write the JSON here')
     return p.parse_args(argv)
-
-
-def make_images(folder: str, num: int) -> list:
-    """``num`` 500 x 375 JPEGs (upscaled CIFAR-10 when available)."""
-    paths, sources = [], []
-    if osp.exists(SHARED_TAR):
-        with tarfile.open(SHARED_TAR) as tar:
-            for member in tar:
-                if member.isfile() and member.name.endswith('.jpg'):
-                    sources.append(Image.open(tar.extractfile(member))
-                                   .convert('RGB'))
-                    if len(sources) == num:
-                        break
-    rng = np.random.default_rng(0)
-    for i in range(num):
-        if sources:
-            img = sources[i].resize((500, 375), Image.BICUBIC)
-        else:
-            small = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
-            img = Image.fromarray(small).resize((500, 375), Image.BICUBIC)
-        path = osp.join(folder, f'{i:05d}.jpg')
-        img.save(path, quality=90)
-        paths.append(path)
-    return paths
 
 
 def timed(name, paths, step, finish=None):
