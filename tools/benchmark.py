@@ -20,6 +20,11 @@ batch, data folder, loader and schedule) it measures
   side's timing);
 * ``model_step``: ``model.train_step`` alone on pre-loaded batches;
 * ``ema_ms``: one target-network update;
+* ``loader_cpu_s_per_batch``: CPU seconds the data-loader workers spend on
+  one batch (``--loader-batches`` drawn with no step running, read from
+  ``/proc``), and ``loader_bound_images_per_s``: ``num_workers`` x batch /
+  that, what the workers could feed with a core each (on a small CPU they
+  share the step's cores, and the iteration pays for their time);
 * ``syncs_per_iter``: host-device syncs in one whole iteration, and
   ``syncs_optimizer_ema`` in the optimizer step + EMA alone
   (:class:`mmbyol.utils.sync_counter.SyncCounter`);
@@ -45,6 +50,7 @@ Output: a table and JSON (stdout, and ``--out``).
 """
 import argparse
 import copy
+import os
 import os.path as osp
 import platform
 import statistics
@@ -103,6 +109,9 @@ def parse_args(argv=None):
     p.add_argument('--step-iters', type=int, default=3,
                    help='timed model steps on pre-loaded batches')
     p.add_argument('--ema-repeats', type=int, default=20)
+    p.add_argument('--loader-batches', type=int, default=6,
+                   help="batches drawn, without steps, to measure the "
+                   "loader workers' CPU seconds per batch (0: skip)")
     p.add_argument('--peak-size', type=int,
                    help='side of the peak matmul (default 4096 on CPU, '
                    '8192 on CUDA); the peak convolution scales with it')
@@ -346,6 +355,57 @@ def minor_page_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+def _cpu_seconds(pid: int) -> Optional[float]:
+    """User + system CPU seconds of process ``pid`` (Linux ``/proc``)."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def _loader_workers(loop) -> list:
+    """PIDs of the loop's data-loader worker processes ([] if none)."""
+    iterator = getattr(loop.dataloader_iterator, '_iterator', None)
+    return [w.pid for w in getattr(iterator, '_workers', None) or []]
+
+
+def _settled_cpu(pids: list, timeout: float = 60.0) -> Optional[float]:
+    """The workers' CPU seconds once they stop working (their prefetch
+    queue is full): two reads 0.3 s apart that agree."""
+    last, deadline = None, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = [_cpu_seconds(pid) for pid in pids]
+        if None in now:
+            return None
+        if now == last:
+            return sum(now)
+        last = now
+        time.sleep(0.3)
+    return None
+
+
+def loader_cpu_per_batch(loop, batches: int) -> Optional[float]:
+    """CPU seconds the loader's workers spend on one batch.
+
+    With the workers idle and their prefetch queue full, ``batches``
+    batches are drawn (no step runs) and the workers refill the queue; the
+    CPU time they used meanwhile, over ``batches``, is the cost of one
+    batch. None without worker processes or ``/proc``.
+    """
+    pids = _loader_workers(loop)
+    if not pids or batches < 1:
+        return None
+    before = _settled_cpu(pids)
+    for _ in range(batches):
+        next(loop.dataloader_iterator)
+    after = _settled_cpu(pids)
+    if before is None or after is None:
+        return None
+    return (after - before) / batches
+
+
 def timed(fn) -> float:
     device_sync()
     start = time.perf_counter()
@@ -494,6 +554,9 @@ def run(args) -> dict:
                         bar.update()
                     side.peak_mem = max(side.peak_mem, memory.read_mb())
         for side in sides:
+            with side.active():
+                side.result['loader_cpu_s_per_batch'] = \
+                    loader_cpu_per_batch(side.loop, args.loader_batches)
             batches = [next(side.loop.dataloader_iterator)
                        for _ in range(max(args.step_iters, 1))]
             with side.active():
@@ -560,6 +623,11 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
         entry['page_faults_per_iter'] = statistics.median(
             side.page_faults) if side.page_faults else None
         entry.update(side.result)
+        cpu = entry.get('loader_cpu_s_per_batch')
+        # what the workers could feed if each had a core to itself
+        entry['loader_bound_images_per_s'] = (
+            cfg.train_dataloader.num_workers * side.batch_size / cpu
+            if cpu else None)
         roofline(entry, compute_dtype(side), peaks)
         result['sides'][side.name] = entry
     if len(sides) == 2:
@@ -586,6 +654,8 @@ def table(result: dict) -> str:
         ('model step s (median)', 'model_step.median_s', '{:.3f}'),
         ('model step images/s', 'model_step.images_per_s', '{:.1f}'),
         ('EMA update ms', 'ema_ms', '{:.2f}'),
+        ('loader CPU s / batch', 'loader_cpu_s_per_batch', '{:.3f}'),
+        ('loader-bound images/s', 'loader_bound_images_per_s', '{:.0f}'),
         ('syncs / iteration', 'syncs_per_iter', '{}'),
         ('syncs optimizer+EMA', 'syncs_optimizer_ema', '{}'),
         ('GFLOP / image', 'gflop_per_image', '{:.2f}'),

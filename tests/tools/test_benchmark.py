@@ -1,6 +1,11 @@
 """tools/benchmark.py on tiny settings: it runs and emits valid JSON."""
 import json
+import time
 from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
 from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,6 +71,9 @@ def test_against_mmpretrain_on_real_jpegs(cifar_folder, tmp_path, capsys):
     assert (ours['reuse_host_memory'], theirs['reuse_host_memory']) == (
         True, False)
     assert ours['page_faults_per_iter'] >= 0
+    # no loader workers here (num_workers=0): nothing to measure
+    assert ours['loader_cpu_s_per_batch'] is None
+    assert ours['loader_bound_images_per_s'] is None
     for side in (ours, theirs):
         assert side['gflops'] == side['gflop_per_image'] * side[
             'iteration']['images_per_s']
@@ -113,3 +121,37 @@ def test_amp_alone_asks_for_auto_precision(tmp_path):
     cfg = tool.mmbyol_config(args, 2, str(tmp_path))
     assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'auto'
+
+
+class SpinDataset(torch.utils.data.Dataset):
+    """Each item burns ``seconds`` of CPU time in its worker."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __len__(self) -> int:
+        return 1000
+
+    def __getitem__(self, index):
+        end = time.process_time() + self.seconds
+        while time.process_time() < end:
+            pass
+        return index
+
+
+def test_loader_cpu_per_batch_reads_the_workers_cpu_time():
+    from mmengine.runner.loops import _InfiniteDataloaderIterator
+    tool = load_benchmark()
+
+    def loop(num_workers):
+        loader = torch.utils.data.DataLoader(
+            SpinDataset(0.02), batch_size=2, num_workers=num_workers,
+            persistent_workers=num_workers > 0)
+        it = _InfiniteDataloaderIterator(loader)
+        next(it)  # starts the workers
+        return SimpleNamespace(dataloader_iterator=it)
+
+    # 2 items x 20 ms of CPU per batch, in 1 worker
+    cpu = tool.loader_cpu_per_batch(loop(1), batches=5)
+    assert 0.03 <= cpu <= 0.08, cpu
+    assert tool.loader_cpu_per_batch(loop(0), batches=5) is None
