@@ -554,9 +554,8 @@ def run(args) -> dict:
                         bar.update()
                     side.peak_mem = max(side.peak_mem, memory.read_mb())
         for side in sides:
-            with side.active():
-                side.result['loader_cpu_s_per_batch'] = \
-                    loader_cpu_per_batch(side.loop, args.loader_batches)
+            side.result['loader_cpu_s_per_batch'] = loader_cpu_per_batch(
+                side.loop, args.loader_batches)
             batches = [next(side.loop.dataloader_iterator)
                        for _ in range(max(args.step_iters, 1))]
             with side.active():
