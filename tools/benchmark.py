@@ -1,7 +1,8 @@
 """Seconds per BYOL iteration through MMEngine's Runner, optionally side by
 side with MMPretrain's own BYOL in the same process.
 
-    python tools/benchmark.py CONFIG [--amp] [--channels-last] [--compile]
+    python tools/benchmark.py CONFIG [--amp] [--channels-last]
+        [--keep-nchw layer4] [--backward-as-forward layer4] [--compile]
         [--against-mmpretrain] [--iters 3] [--warmup 2] [--rounds 2]
         [--cfg-options ...] [--out result.json]
 
@@ -97,6 +98,11 @@ def parse_args(argv=None):
                    help='mmbyol side: ChannelsLastHook(keep_nchw=...), '
                    'backbone stages that stay NCHW (e.g. layer4); implies '
                    '--channels-last')
+    p.add_argument('--backward-as-forward', nargs='+', default=[],
+                   metavar='MODULE',
+                   help='mmbyol side: ConvBackwardAsForwardHook(stages=...), '
+                   'backbone stages whose convolution gradients run as '
+                   'forward convolutions (e.g. layer4)')
     p.add_argument('--compile', action='store_true',
                    help='mmbyol side: CompileHook (inductor)')
     p.add_argument('--anchor-reuse-host-memory', action='store_true',
@@ -154,6 +160,12 @@ def mmbyol_config(args, max_iters: int, work_dir: str) -> Config:
         hooks.append(layout)
     if args.keep_nchw:
         layout['keep_nchw'] = list(args.keep_nchw)
+    if args.backward_as_forward:
+        grads = conv_backward_hook(cfg)
+        if not grads:
+            grads = dict(type='ConvBackwardAsForwardHook')
+            hooks.append(grads)
+        grads['stages'] = list(args.backward_as_forward)
     if args.compile:
         hooks.append(dict(type='CompileHook'))
     cfg.custom_hooks = hooks
@@ -161,10 +173,20 @@ def mmbyol_config(args, max_iters: int, work_dir: str) -> Config:
     return _strip_runner_extras(cfg, max_iters, work_dir, 'mmbyol')
 
 
+def _hook(cfg: Config, name: str) -> dict:
+    """The config's ``custom_hooks`` entry of type ``name``, or ``{}``."""
+    return next((h for h in cfg.get('custom_hooks', [])
+                 if h.get('type') == name), {})
+
+
 def layout_hook(cfg: Config) -> dict:
     """The config's ``ChannelsLastHook`` entry, or ``{}``."""
-    return next((h for h in cfg.get('custom_hooks', [])
-                 if h.get('type') == 'ChannelsLastHook'), {})
+    return _hook(cfg, 'ChannelsLastHook')
+
+
+def conv_backward_hook(cfg: Config) -> dict:
+    """The config's ``ConvBackwardAsForwardHook`` entry, or ``{}``."""
+    return _hook(cfg, 'ConvBackwardAsForwardHook')
 
 
 def mmpretrain_config(args, byol: Config, max_iters: int,
@@ -602,6 +624,8 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
         mmbyol_settings=dict(
             amp=args.amp, channels_last=bool(layout),
             keep_nchw=list(layout.get('keep_nchw', [])),
+            backward_as_forward=list(
+                conv_backward_hook(cfg).get('stages', [])),
             compile=args.compile, optim_wrapper=cfg.optim_wrapper.get(
                 'type', 'OptimWrapper'),
             optimizer=cfg.optim_wrapper.optimizer.type),

@@ -1,7 +1,8 @@
 """Where one mmbyol training step spends its time, op by op (CPU).
 
     python tools/profile_step.py CONFIG [--amp] [--channels-last]
-        [--keep-nchw layer4] [--steps 2] [--out step.json]
+        [--keep-nchw layer4] [--backward-as-forward layer4] [--steps 2]
+        [--out step.json]
 
 Builds the config's Runner as ``tools/benchmark.py`` does (same switches),
 runs warm-up steps on real batches, then times every ATen op of one
@@ -94,6 +95,8 @@ def parse_args(argv=None):
     p.add_argument('--amp', action='store_true')
     p.add_argument('--channels-last', action='store_true')
     p.add_argument('--keep-nchw', nargs='+', default=[], metavar='MODULE')
+    p.add_argument('--backward-as-forward', nargs='+', default=[],
+                   metavar='MODULE')
     p.add_argument('--steps', type=int, default=2, help='warm-up steps')
     p.add_argument('--top', type=int, default=15, help='groups in the table')
     p.add_argument('--out', help='also write the JSON here')
@@ -105,7 +108,8 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     bench_args = benchmark.parse_args([args.config])
-    for name in ('amp', 'channels_last', 'keep_nchw', 'cfg_options'):
+    for name in ('amp', 'channels_last', 'keep_nchw', 'backward_as_forward',
+                 'cfg_options'):
         setattr(bench_args, name, getattr(args, name))
     benchmark.register_all_modules(init_default_scope=False)
     cfg = benchmark.mmbyol_config(bench_args, args.steps + 8,

@@ -53,6 +53,7 @@ def test_against_mmpretrain_on_real_jpegs(cifar_folder, tmp_path, capsys):
         assert side['ema_ms'] > 0 and side['peak_rss_mb'] > 0
     assert result['mmbyol_settings']['optimizer'] == 'FusedLARS'
     assert result['mmbyol_settings']['keep_nchw'] == []
+    assert result['mmbyol_settings']['backward_as_forward'] == []
     # mmbyol: FusedLARS + fused EMA; MMPretrain: .item() per parameter
     assert ours['syncs_optimizer_ema'] == 0
     # the whole Runner iteration: one copy brings the guard's flag and every
@@ -85,7 +86,8 @@ def test_bf16_channels_last_on_digits(tmp_path):
     out = tmp_path / 'result.json'
     load_benchmark().main([
         str(REPO / 'configs/byol_demo_digits.py'), '--amp',
-        '--keep-nchw', 'layer4', *ONE_ITER, '--work-dir', str(tmp_path),
+        '--keep-nchw', 'layer4', '--backward-as-forward', 'layer4',
+        *ONE_ITER, '--work-dir', str(tmp_path),
         '--out', str(out), '--cfg-options', 'train_dataloader.batch_size=8',
         'optim_wrapper.dtype=bfloat16'
     ])
@@ -96,6 +98,7 @@ def test_bf16_channels_last_on_digits(tmp_path):
     # --keep-nchw implies channels_last and reaches the hook
     assert result['mmbyol_settings']['channels_last'] is True
     assert result['mmbyol_settings']['keep_nchw'] == ['layer4']
+    assert result['mmbyol_settings']['backward_as_forward'] == ['layer4']
     assert list(result['sides']) == ['mmbyol']
     assert result['sides']['mmbyol']['syncs_optimizer_ema'] == 0
     assert result['sides']['mmbyol']['compute_dtype'] == 'bfloat16'

@@ -1,0 +1,74 @@
+from typing import Sequence
+
+from mmengine.hooks import Hook
+from mmpretrain.utils import get_ori_model
+
+from mmbyol.models.layers import Conv2dBackwardAsForward
+from mmbyol.registry import HOOKS
+
+
+@HOOKS.register_module()
+class ConvBackwardAsForwardHook(Hook):
+    """Computes the gradients of chosen stages' stride-1 convolutions as
+    forward convolutions (:class:`~mmbyol.models.layers.
+    Conv2dBackwardAsForward`).
+
+    The same sums in other kernels: parameters (the same objects, so the
+    optimizer and the EMA keep them), state dict, forward and layout are
+    untouched, and gradients equal the usual ones up to summation order
+    (tested). It pays where the backend's forward convolution is much
+    faster than its backward: on the 2-core AVX-512 CPU, ResNet_CIFAR-18's
+    stage 4 in NCHW (4 x 4 maps; with ``ChannelsLastHook(keep_nchw=
+    ['layer4'])``). ``tools/benchmark_layouts.py CONFIG`` measures each
+    stage with and without it on the machine that trains and suggests the
+    list (``docs/speed.md``)::
+
+        custom_hooks = [..., dict(type='ConvBackwardAsForwardHook',
+                                  stages=['layer4'])]
+
+    Args:
+        stages (Sequence[str]): dotted names, inside each of ``modules``,
+            of the sub-modules whose convolutions switch, e.g.
+            ``['layer4']``. A name that one of ``modules`` does not have is
+            an error; convolutions with a stride, dilation or groups keep
+            the usual backward.
+        modules (Sequence[str]): attribute names of the networks; missing
+            ones are skipped. Defaults to ``('backbone',)``: the online
+            encoder, the only one that gets gradients.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, stages: Sequence[str],
+                 modules: Sequence[str] = ('backbone', )) -> None:
+        if isinstance(stages, str):
+            stages = [stages]
+        self.stages = tuple(stages)
+        self.modules = tuple(modules)
+
+    def before_train(self, runner) -> None:
+        count = self.apply(get_ori_model(runner.model))
+        runner.logger.info(
+            f'ConvBackwardAsForwardHook: {count} convolutions in '
+            f'{", ".join(self.stages)} compute their gradients as forward '
+            'convolutions')
+
+    def apply(self, model) -> int:
+        """Convert the stages' convolutions (idempotent); how many are."""
+        count = 0
+        for name in self.modules:
+            module = getattr(model, name, None)
+            if module is None:
+                continue
+            for path in self.stages:
+                try:
+                    stage = module.get_submodule(path)
+                except AttributeError:
+                    children = ', '.join(n for n, _ in
+                                         module.named_children())
+                    raise ValueError(
+                        f'ConvBackwardAsForwardHook(stages=...): {name} has '
+                        f'no sub-module {path!r}; its children are: '
+                        f'{children}') from None
+                count += Conv2dBackwardAsForward.convert(stage)
+        return count
