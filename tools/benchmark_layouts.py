@@ -1,5 +1,6 @@
 """Which backbone stages run faster in NCHW than in NHWC, for
-``ChannelsLastHook(keep_nchw=...)``.
+``ChannelsLastHook(keep_nchw=...)``, and which get faster gradients as
+forward convolutions, for ``ConvBackwardAsForwardHook(stages=...)``.
 
     python tools/benchmark_layouts.py CONFIG [--batch N] [--size S]
         [--dtype auto] [--repeats 5] [--margin 0.05] [--device cpu]
@@ -8,7 +9,8 @@
 Builds CONFIG's backbone, records the input of each of its top-level
 stages that hold a convolution (``conv1``, ``layer1`` ... ``layer4`` of a
 ResNet) on one batch of the config's view size, and times each stage on
-that input in both memory layouts, alternating, under autocast in
+that input in both memory layouts, each with the usual convolution
+backward and with ``Conv2dBackwardAsForward``, alternating, under autocast in
 ``--dtype`` (``auto``, the default: bf16 where the device computes it
 natively, else fp32, as ``--amp`` trains): the forward with gradients
 and its backward (the online network's share of a step) and the forward
@@ -17,9 +19,12 @@ step does: two online forward + backward passes and two target forwards
 per stage.
 
 Prints a table and JSON (stdout, and ``--out``), with ``keep_nchw``: the
-stages whose ``byol_ms`` is at least ``--margin`` lower in NCHW. The
-answer depends on the machine (oneDNN and cuDNN pick different kernels per
-layout and map size), so measure on the machine that will train.
+stages whose ``byol_ms`` is at least ``--margin`` lower in NCHW, and
+``backward_as_forward``: the stages whose ``byol_ms``, in the layout chosen
+for them, is at least ``--margin`` lower with the forward-convolution
+gradients. The answers depend on the machine (oneDNN and cuDNN pick
+different kernels per layout and map size), so measure on the machine
+that will train.
 """
 import argparse
 import copy
@@ -32,6 +37,7 @@ from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
 from mmbyol.datasets.transforms import view_size
+from mmbyol.models.layers import Conv2dBackwardAsForward
 from mmbyol.registry import MODELS
 from mmbyol.utils import (autocast_dtype, register_all_modules,
                           reuse_host_memory)
@@ -39,6 +45,10 @@ from mmbyol.utils.precision import DTYPES, autocast, dtype_name
 from mmbyol.utils.report import print_report
 
 LAYOUTS = {'nhwc': torch.channels_last, 'nchw': torch.contiguous_format}
+# each layout with the usual backward and with the forward-convolution one
+VARIANTS = {**{key: (layout, False) for key, layout in LAYOUTS.items()},
+            **{f'{key}_bwd_as_fwd': (layout, True)
+               for key, layout in LAYOUTS.items()}}
 
 
 def parse_args(argv=None):
@@ -51,8 +61,8 @@ def parse_args(argv=None):
     p.add_argument('--dtype', default='auto', choices=DTYPES)
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--margin', type=float, default=0.05,
-                   help='keep a stage NCHW only if at least this much '
-                   'faster')
+                   help='keep a stage NCHW, or switch its gradients, only '
+                   'if at least this much faster')
     p.add_argument('--device',
                    default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--out', help='also write the JSON here')
@@ -130,11 +140,10 @@ def measure(args) -> dict:
     images = torch.randn(batch, 3, size, size, device=args.device)
     inputs = stage_inputs(backbone, stages, images,
                           autocast(args.device, dtype))
-    # copies per layout: converting one module back and forth would time
+    # copies per variant: converting one module back and forth would time
     # the first call after each conversion
-    copies = {(name, key): copy.deepcopy(stage).to(memory_format=layout)
-              for name, stage in stages.items()
-              for key, layout in LAYOUTS.items()}
+    copies = {(name, key): variant(stage, *VARIANTS[key])
+              for name, stage in stages.items() for key in VARIANTS}
     for name, x in inputs.items():  # online stages get input gradients
         x.requires_grad_(x is not images)
     runs = {key: [] for key in copies}
@@ -142,8 +151,8 @@ def measure(args) -> dict:
     with tqdm(total=steps, desc='layouts') as bar:
         for repeat in range(args.repeats + 1):  # the first is warm-up
             for (name, key), stage in copies.items():
-                t = time_stage(stage, inputs[name], LAYOUTS[key], dtype,
-                               args.device)
+                t = time_stage(stage, inputs[name], VARIANTS[key][0],
+                               dtype, args.device)
                 if repeat:
                     runs[(name, key)].append(t)
                 bar.update()
@@ -151,27 +160,43 @@ def measure(args) -> dict:
     for name in stages:
         row = dict(stage=name, input_shape=list(inputs[name].shape),
                    input_dtype=dtype_name(inputs[name].dtype))
-        for key in LAYOUTS:
+        for key in VARIANTS:
             med = {k: statistics.median(t[k] for t in runs[(name, key)])
                    for k in runs[(name, key)][0]}
             med['byol_ms'] = 2 * (med['forward'] + med['backward'] +
                                   med['forward_no_grad'])
             row[key] = med
         row['nchw_speedup'] = row['nhwc']['byol_ms'] / row['nchw']['byol_ms']
+        row['layout'] = 'nchw' if row['nchw']['byol_ms'] < (
+            1 - args.margin) * row['nhwc']['byol_ms'] else 'nhwc'
+        plain = row[row['layout']]['byol_ms']
+        row['bwd_as_fwd_speedup'] = plain / row[
+            f"{row['layout']}_bwd_as_fwd"]['byol_ms']
         rows.append(row)
-    keep = [r['stage'] for r in rows
-            if r['nchw']['byol_ms'] < (1 - args.margin) * r['nhwc']['byol_ms']]
+    keep = [r['stage'] for r in rows if r['layout'] == 'nchw']
+    grads = [r['stage'] for r in rows
+             if r['bwd_as_fwd_speedup'] > 1 / (1 - args.margin)]
     return dict(config=args.config, device=args.device,
                 dtype=dtype_name(dtype), requested_dtype=args.dtype,
                 batch=batch, size=size, repeats=args.repeats,
                 margin=args.margin, torch_threads=torch.get_num_threads(),
-                stages=rows, keep_nchw=keep)
+                stages=rows, keep_nchw=keep, backward_as_forward=grads)
+
+
+def variant(stage: nn.Module, layout, bwd_as_fwd: bool) -> nn.Module:
+    """A copy of ``stage`` in ``layout``, with forward-convolution
+    gradients or not."""
+    stage = copy.deepcopy(stage).to(memory_format=layout)
+    if bwd_as_fwd:
+        Conv2dBackwardAsForward.convert(stage)
+    return stage
 
 
 def table(result: dict) -> str:
     rows = [('stage', 'input', 'NHWC byol ms', 'NCHW byol ms',
              'NCHW speed-up', 'fwd/bwd/no-grad ms NHWC',
-             'fwd/bwd/no-grad ms NCHW')]
+             'fwd/bwd/no-grad ms NCHW', 'bwd ms: usual -> as fwd',
+             'as-fwd speed-up')]
     for r in result['stages']:
         parts = {k: '/'.join(f"{r[k][p]:.1f}" for p in (
             'forward', 'backward', 'forward_no_grad')) for k in LAYOUTS}
@@ -179,12 +204,19 @@ def table(result: dict) -> str:
                      f"{r['nhwc']['byol_ms']:.1f}",
                      f"{r['nchw']['byol_ms']:.1f}",
                      f"{r['nchw_speedup']:.2f}x", parts['nhwc'],
-                     parts['nchw']))
+                     parts['nchw'],
+                     f"{r[r['layout']]['backward']:.1f} -> "
+                     f"{r[r['layout'] + '_bwd_as_fwd']['backward']:.1f} "
+                     f"({r['layout'].upper()})",
+                     f"{r['bwd_as_fwd_speedup']:.2f}x"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ['  '.join(c.ljust(w) for c, w in zip(row, widths))
              for row in rows]
-    hook = dict(type='ChannelsLastHook', keep_nchw=result['keep_nchw'])
-    lines.append(f'suggested: custom_hooks += [{hook}]')
+    hooks = [dict(type='ChannelsLastHook', keep_nchw=result['keep_nchw'])]
+    if result['backward_as_forward']:
+        hooks.append(dict(type='ConvBackwardAsForwardHook',
+                          stages=result['backward_as_forward']))
+    lines.append(f'suggested: custom_hooks += {hooks}')
     return '\n'.join(lines)
 
 

@@ -2,6 +2,9 @@
 import json
 from pathlib import Path
 
+import torch.nn as nn
+
+from mmbyol.models.layers import Conv2dBackwardAsForward
 from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,14 +31,33 @@ def test_times_every_conv_stage_in_both_layouts(tmp_path, capsys):
     assert rows['conv1']['input_dtype'] == 'float32'
     assert rows['layer1']['input_dtype'] == 'bfloat16'
     for row in rows.values():
-        for layout in ('nhwc', 'nchw'):
+        for layout in ('nhwc', 'nchw', 'nhwc_bwd_as_fwd', 'nchw_bwd_as_fwd'):
             t = row[layout]
             assert min(t['forward'], t['backward'],
                        t['forward_no_grad']) > 0
             assert t['byol_ms'] == 2 * (t['forward'] + t['backward'] +
                                         t['forward_no_grad'])
-    # the suggestion follows the margin rule
+    # the suggestions follow the margin rule
     assert result['keep_nchw'] == [
         r['stage'] for r in result['stages']
         if r['nchw']['byol_ms'] < 0.95 * r['nhwc']['byol_ms']
     ]
+    for r in result['stages']:  # gradients compared in the kept layout
+        kept = 'nchw' if r['stage'] in result['keep_nchw'] else 'nhwc'
+        assert r['bwd_as_fwd_speedup'] == (
+            r[kept]['byol_ms'] / r[f'{kept}_bwd_as_fwd']['byol_ms'])
+    assert result['backward_as_forward'] == [
+        r['stage'] for r in result['stages']
+        if r['bwd_as_fwd_speedup'] > 1 / 0.95
+    ]
+
+
+def test_variants_are_copies_in_their_layout_and_backward():
+    tool = load_script('tools/benchmark_layouts.py')
+    stage = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4))
+    for key, (layout, bwd_as_fwd) in tool.VARIANTS.items():
+        copy = tool.variant(stage, layout, bwd_as_fwd)
+        assert copy[0].weight.is_contiguous(memory_format=layout)
+        assert (type(copy[0]) is Conv2dBackwardAsForward) is bwd_as_fwd, key
+    assert type(stage[0]) is nn.Conv2d  # the original is untouched
+    assert sum(b for _, b in tool.VARIANTS.values()) == 2
