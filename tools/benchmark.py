@@ -3,14 +3,16 @@ side with MMPretrain's own BYOL in the same process.
 
     python tools/benchmark.py CONFIG [--amp] [--channels-last]
         [--keep-nchw layer4] [--backward-as-forward layer4] [--compile]
-        [--against-mmpretrain] [--iters 3] [--warmup 2] [--rounds 2]
-        [--cfg-options ...] [--out result.json]
+        [--against-mmpretrain] [--ablate HOOK ...] [--iters 3] [--warmup 2]
+        [--rounds 2] [--cfg-options ...] [--out result.json]
 
 For each side (``mmbyol`` from CONFIG; with ``--against-mmpretrain`` also
 ``mmpretrain``: MMPretrain's ``BYOL``, ``NonLinearNeck``, ``CosineEMA``,
 ``LARS`` and its ``imagenet_bs32_byol.py`` augmentations, scope
 ``mmpretrain``, fp32 NCHW as it ships, with CONFIG's backbone, neck sizes,
-batch, data folder, loader and schedule) it measures
+batch, data folder, loader and schedule; with ``--ablate HOOK`` also
+``mmbyol-ablated``: the mmbyol side without those custom hooks, so that a
+speed switch is measured on and off in one run) it measures
 
 * ``iteration``: the whole Runner iteration (next batch from the loader,
   ``before_train_iter`` hooks, ``train_step``: preprocess, forward,
@@ -105,6 +107,10 @@ def parse_args(argv=None):
                    'forward convolutions (e.g. layer4)')
     p.add_argument('--compile', action='store_true',
                    help='mmbyol side: CompileHook (inductor)')
+    p.add_argument('--ablate', nargs='+', default=[], metavar='HOOK',
+                   help='also run mmbyol without these custom hooks (e.g. '
+                   'ConvBackwardAsForwardHook), as side mmbyol-ablated, '
+                   'alternating with the others: a before/after in one run')
     p.add_argument('--anchor-reuse-host-memory', action='store_true',
                    help='mmpretrain side: keep freed host memory too, as '
                    "mmbyol's runtime does (default: glibc's default, as "
@@ -177,6 +183,21 @@ def _hook(cfg: Config, name: str) -> dict:
     """The config's ``custom_hooks`` entry of type ``name``, or ``{}``."""
     return next((h for h in cfg.get('custom_hooks', [])
                  if h.get('type') == name), {})
+
+
+def ablated_config(cfg: Config, hooks, work_dir: str) -> Config:
+    """``cfg`` (the mmbyol side's) without the custom hooks of these
+    types."""
+    present = {h.get('type') for h in cfg.custom_hooks}
+    missing = sorted(set(hooks) - present)
+    if missing:
+        raise ValueError(f'--ablate {" ".join(missing)}: not among the '
+                         f'mmbyol side\'s custom hooks ({", ".join(present)})')
+    cfg = copy.deepcopy(cfg)
+    cfg.custom_hooks = [h for h in cfg.custom_hooks
+                        if h.get('type') not in hooks]
+    return _strip_runner_extras(cfg, cfg.train_cfg.max_iters, work_dir,
+                                'mmbyol-ablated')
 
 
 def layout_hook(cfg: Config) -> dict:
@@ -554,6 +575,9 @@ def run(args) -> dict:
     per_side = args.rounds * (args.warmup + args.iters) + args.step_iters + 4
     byol_cfg = mmbyol_config(args, per_side, work_dir)
     sides = [Side('mmbyol', copy.deepcopy(byol_cfg))]
+    if args.ablate:
+        sides.append(Side('mmbyol-ablated', ablated_config(
+            byol_cfg, args.ablate, work_dir)))
     if args.against_mmpretrain:
         sides.append(Side('mmpretrain', mmpretrain_config(
             args, byol_cfg, per_side, work_dir)))
@@ -626,7 +650,8 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
             keep_nchw=list(layout.get('keep_nchw', [])),
             backward_as_forward=list(
                 conv_backward_hook(cfg).get('stages', [])),
-            compile=args.compile, optim_wrapper=cfg.optim_wrapper.get(
+            compile=args.compile, ablated=list(args.ablate),
+            optim_wrapper=cfg.optim_wrapper.get(
                 'type', 'OptimWrapper'),
             optimizer=cfg.optim_wrapper.optimizer.type),
         batch_size=cfg.train_dataloader.batch_size,
@@ -653,11 +678,15 @@ def report(args, cfg, sides, cuda: bool, detail: dict) -> dict:
             if cpu else None)
         roofline(entry, compute_dtype(side), peaks)
         result['sides'][side.name] = entry
-    if len(sides) == 2:
-        a, b = (result['sides'][s.name] for s in sides)
-        result['speedup'] = {
-            k: a[k]['images_per_s'] / b[k]['images_per_s']
-            for k in ('iteration', 'model_step') if a[k] and b[k]}
+    # mmbyol against each other side; 'speedup': against the last one
+    first = result['sides'][sides[0].name]
+    for side in sides[1:]:
+        other = result['sides'][side.name]
+        result.setdefault('speedup_over', {})[side.name] = {
+            k: first[k]['images_per_s'] / other[k]['images_per_s']
+            for k in ('iteration', 'model_step') if first[k] and other[k]}
+    if len(sides) > 1:
+        result['speedup'] = result['speedup_over'][sides[-1].name]
     return result
 
 
@@ -703,8 +732,10 @@ def table(result: dict) -> str:
             cells.append('-' if value is None else fmt.format(value))
         if any(c != '-' for c in cells):
             rows.append((label, *cells))
-    for key, value in result.get('speedup', {}).items():
-        rows.append((f'speedup {key}', f'{value:.2f}x', ''))
+    for name, speedup in result.get('speedup_over', {}).items():
+        for key, value in speedup.items():
+            rows.append((f'speedup {key} over {name}', f'{value:.2f}x',
+                         *[''] * (len(names) - 1)))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     return '\n'.join('  '.join(str(c).ljust(w) for c, w in zip(r, widths))
                      for r in rows)

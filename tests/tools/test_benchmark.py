@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from tests.conftest import load_script
@@ -158,3 +159,39 @@ def test_loader_cpu_per_batch_reads_the_workers_cpu_time():
     cpu = tool.loader_cpu_per_batch(loop(1), batches=5)
     assert 0.03 <= cpu <= 0.08, cpu
     assert tool.loader_cpu_per_batch(loop(0), batches=5) is None
+
+
+def test_ablate_runs_mmbyol_without_a_hook_beside_itself(tmp_path):
+    out = tmp_path / 'result.json'
+    load_benchmark().main([
+        str(REPO / 'configs/byol_demo_digits.py'), '--backward-as-forward',
+        'layer4', '--ablate', 'ConvBackwardAsForwardHook', *ONE_ITER,
+        '--work-dir', str(tmp_path), '--out', str(out), '--cfg-options',
+        'train_dataloader.batch_size=8'
+    ])
+    result = json.loads(out.read_text())
+    assert list(result['sides']) == ['mmbyol', 'mmbyol-ablated']
+    assert result['mmbyol_settings']['ablated'] == [
+        'ConvBackwardAsForwardHook']
+    assert set(result['speedup_over']) == {'mmbyol-ablated'}
+    assert result['speedup'] == result['speedup_over']['mmbyol-ablated']
+    for side in result['sides'].values():
+        assert side['iteration']['median_s'] > 0
+
+
+def test_ablated_config_drops_only_the_named_hooks(tmp_path):
+    tool = load_benchmark()
+    tool.register_all_modules(init_default_scope=False)
+    args = tool.parse_args([
+        str(REPO / 'configs/byol_resnet18_cifar10_bf16.py'),
+        '--backward-as-forward', 'layer4'])
+    cfg = tool.mmbyol_config(args, 2, str(tmp_path))
+    ablated = tool.ablated_config(cfg, ['ConvBackwardAsForwardHook'],
+                                  str(tmp_path))
+    types = [h['type'] for h in cfg.custom_hooks]
+    assert 'ConvBackwardAsForwardHook' in types
+    assert [h['type'] for h in ablated.custom_hooks] == [
+        t for t in types if t != 'ConvBackwardAsForwardHook']
+    assert ablated.work_dir != cfg.work_dir
+    with pytest.raises(ValueError, match='--ablate CompileHook: not among'):
+        tool.ablated_config(cfg, ['CompileHook'], str(tmp_path))
