@@ -6,6 +6,7 @@ from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
 from mmbyol.registry import HOOKS
+from .submodule import find_submodule
 
 NHWC, NCHW = torch.channels_last, torch.contiguous_format
 
@@ -103,7 +104,8 @@ class ChannelsLastHook(Hook):
             module = getattr(model, name, None)
             if module is None:
                 continue
-            kept = [self._submodule(module, name, sub)
+            kept = [find_submodule(module, sub,
+                                   f'ChannelsLastHook(keep_nchw=...): {name}')
                     for sub in self.keep_nchw]
             module.to(memory_format=NHWC)
             self._handles.append(
@@ -114,13 +116,3 @@ class ChannelsLastHook(Hook):
                     sub.register_forward_pre_hook(to_nchw),
                     sub.register_forward_hook(output_to_channels_last)
                 ]
-
-    @staticmethod
-    def _submodule(module: nn.Module, name: str, path: str) -> nn.Module:
-        try:
-            return module.get_submodule(path)
-        except AttributeError:
-            children = ', '.join(n for n, _ in module.named_children())
-            raise ValueError(
-                f'ChannelsLastHook(keep_nchw=...): {name} has no sub-module '
-                f'{path!r}; its children are: {children}') from None

@@ -5,6 +5,7 @@ from mmpretrain.utils import get_ori_model
 
 from mmbyol.models.layers import Conv2dBackwardAsForward
 from mmbyol.registry import HOOKS
+from .submodule import find_submodule
 
 
 @HOOKS.register_module()
@@ -61,14 +62,8 @@ class ConvBackwardAsForwardHook(Hook):
             if module is None:
                 continue
             for path in self.stages:
-                try:
-                    stage = module.get_submodule(path)
-                except AttributeError:
-                    children = ', '.join(n for n, _ in
-                                         module.named_children())
-                    raise ValueError(
-                        f'ConvBackwardAsForwardHook(stages=...): {name} has '
-                        f'no sub-module {path!r}; its children are: '
-                        f'{children}') from None
+                stage = find_submodule(
+                    module, path, f'ConvBackwardAsForwardHook(stages=...): '
+                    f'{name}')
                 count += Conv2dBackwardAsForward.convert(stage)
         return count

@@ -17,8 +17,9 @@ gradient sums over the batch, so the batch becomes the channels that the
 convolution reduces). Same sums, other kernels: on the 2-core AVX-512 CPU
 (oneDNN, bf16) the forward convolution of ResNet_CIFAR-18's stage 4
 (512 channels, 4 x 4 maps, NCHW) ran at about 1,000 GFLOP/s while oneDNN's
-own backward of it reached 420-600, and these two forward convolutions
-took 38 ms against 72 for the backward (``docs/speed.md``). On larger maps
+own backward of it moved between 420 and 810 from run to run, and these
+two forward convolutions took 38 ms against 72 for the backward
+(``docs/speed.md``). On larger maps
 oneDNN's backward is as fast or faster, so the swap is per stage:
 ``tools/benchmark_layouts.py`` measures which.
 """
