@@ -49,10 +49,15 @@ class ConvBackwardAsForwardHook(Hook):
 
     def before_train(self, runner) -> None:
         count = self.apply(get_ori_model(runner.model))
-        runner.logger.info(
-            f'ConvBackwardAsForwardHook: {count} convolutions in '
-            f'{", ".join(self.stages)} compute their gradients as forward '
-            'convolutions')
+        stages = ', '.join(self.stages)
+        if count:
+            runner.logger.info(
+                f'ConvBackwardAsForwardHook: {count} convolutions in '
+                f'{stages} compute their gradients as forward convolutions')
+        else:
+            runner.logger.warning(
+                f'ConvBackwardAsForwardHook: {stages} hold no stride-1 '
+                'nn.Conv2d that it can compute; nothing changes')
 
     def apply(self, model) -> int:
         """Convert the stages' convolutions (idempotent); how many are."""

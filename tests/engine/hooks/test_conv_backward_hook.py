@@ -53,6 +53,14 @@ def test_a_training_step_gives_the_same_loss_and_gradients():
                                        atol=1e-12, msg=name)
 
 
+def test_warns_when_the_stages_hold_no_convolution_it_can_compute():
+    runner = SimpleNamespace(model=_model(), logger=MagicMock())
+    # the stem's 3x3 convolution is in conv1; norm1 holds none
+    ConvBackwardAsForwardHook(stages=['norm1']).before_train(runner)
+    assert 'nothing changes' in runner.logger.warning.call_args[0][0]
+    runner.logger.info.assert_not_called()
+
+
 def test_names_a_missing_stage():
     with pytest.raises(ValueError, match="no sub-module 'layer9'.*layer4"):
         ConvBackwardAsForwardHook(stages=['layer9']).apply(_model())
