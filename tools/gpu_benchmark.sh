@@ -16,12 +16,16 @@
 # ImageNet-sized JPEGs made from the archive (tools/make_jpegs.py), and
 # writes benchmark_gpu.{json,txt}, data_gpu.{json,txt} and nvidia-smi.txt
 # to $OUT (default work_dirs/gpu_benchmark). Knobs: BATCH (256), WORKERS
-# (cores - 2), ITERS (5), WARMUP (3), ROUNDS (3), NUM_IMAGES (4096), PYTHON.
+# (cores - 2), ITERS (5), WARMUP (3), ROUNDS (3), NUM_IMAGES (4096), PYTHON,
+# WHEELS (the wheel folder, .whl), IMAGES (where the JPEGs go,
+# data/gpu_benchmark). tests/tools/test_gpu_benchmark.py runs it on the CPU
+# with tiny knobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 ARCHIVE_DIR=data/cifar10-archive
-IMAGES=data/gpu_benchmark
+IMAGES=${IMAGES:-data/gpu_benchmark}
+WHEELS=${WHEELS:-.whl}
 
 case "${1:-}" in
 prepare)
@@ -31,22 +35,22 @@ prepare)
     $PY -m pip download -q --no-deps --only-binary=:all: \
         --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-        --platform manylinux2014_x86_64 -d .whl \
+        --platform manylinux2014_x86_64 -d "$WHEELS" \
         mmengine==0.10.7 mmcv-lite==2.2.0 mmpretrain==1.2.0 addict yapf \
         termcolor mat4py modelindex ordered-set platformdirs \
         importlib-metadata 'setuptools<80'
     mkdir -p "$ARCHIVE_DIR"
     cp ../shared/data/cifar10/train.tar.gz "$ARCHIVE_DIR/"
-    du -sh .whl "$ARCHIVE_DIR"
+    du -sh "$WHEELS" "$ARCHIVE_DIR"
     echo "device: run(command='bash tools/gpu_benchmark.sh run'," \
-         "carry=['.whl', '$ARCHIVE_DIR'], timeout_s=600)"
+         "carry=['$WHEELS', '$ARCHIVE_DIR'], timeout_s=600)"
     ;;
 run)
     OUT=${OUT:-work_dirs/gpu_benchmark}
     mkdir -p "$OUT"
-    if [ -d .whl ]; then
+    if [ -d "$WHEELS" ]; then
         $PY -m pip install -q --no-index --no-deps --no-compile \
-            --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+            --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl
         export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
     fi
     export PYTHONUNBUFFERED=1
