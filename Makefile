@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(PY) tools/demo.py
 
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q
 
 clean:
 	rm -rf $(VENV) work_dirs *.egg-info

@@ -1,8 +1,11 @@
-# Runtime shared by every mmbyol config.
+# Runtime shared by every mmbyol config, pretraining and downstream alike.
+# BYOL's own hooks live in byol_runtime.py, which only pretraining inherits.
 default_scope = 'mmbyol'
 # weights_only loading, atomic checkpoints, exact resume, CPU gloo fallback
 runner_type = 'ReliableRunner'
 
+# A dict merges by key: a child config changes one entry, or adds its own
+# (`byol_runtime.py` adds BYOL's), and keeps the rest.
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
@@ -13,22 +16,13 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
-# BYOL's target network: xi <- tau * xi + (1 - tau) * theta after every
-# optimizer step, tau from 0.996 to 1 on a cosine schedule (paper, Sec. 3.2).
-custom_hooks = [
-    dict(type='BYOLMomentumHook', base_tau=0.996, end_tau=1.0),
-    # collapse monitor: warns when the std of the normalised projections
-    # (about 1/sqrt(d) when healthy) falls under the floor
-    dict(type='BYOLHealthHook', std_floor=0.01),
-]
-
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # nccl on GPUs; ReliableRunner switches to gloo where CUDA is absent
     dist_cfg=dict(backend='nccl'),
-    # keep freed host memory instead of page-faulting every tensor in again
-    # (glibc): 1.35x faster CPU iterations, resident memory at its peak
+    # keep freed host memory in the process instead of returning it to the
+    # kernel after every step (glibc); resident memory stays at its peak
     reuse_host_memory=True,
 )
 

@@ -7,6 +7,6 @@ train_pipeline = [
     dict(type='LoadRGBImage'),
     dict(type='BYOLViews', size=32, photometric=True,
          convention={{_base_.byol_convention}}),
-    dict(type='PackInputs', meta_keys=('img_path', 'byol_photometric')),
+    dict(type='PackInputs', meta_keys=('byol_photometric', )),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -7,7 +7,7 @@ optim_wrapper = dict(
     constructor='BYOLOptimWrapperConstructor',
     optimizer=dict(
         type='FusedLARS', lr=0.2, momentum=0.9, weight_decay=1.5e-6,
-        eta=1e-3),  # mmbyol's sync-free LARS (docs/speed.md)
+        eta=1e-3),  # LARS without host-device syncs (docs/speed.md)
     paramwise_cfg=dict(exclude_bias_and_norm=True),
 )
 

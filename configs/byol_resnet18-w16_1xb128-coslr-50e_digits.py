@@ -2,15 +2,14 @@
 # the CPU in a few minutes. A narrow ResNet_CIFAR-18 on 16 px images; the
 # kNN evaluation uses the held-out 30% of every digit.
 _base_ = [
-    '_base_/models/byol_resnet50.py',
+    '_base_/models/byol_resnet18_cifar.py',
     '_base_/schedules/lars_coslr_300e.py',
-    '_base_/default_runtime.py',
+    '_base_/byol_runtime.py',
 ]
 
 image_size = 16
 model = dict(
-    backbone=dict(
-        type='ResNet_CIFAR', depth=18, stem_channels=16, base_channels=16),
+    backbone=dict(stem_channels=16, base_channels=16),
     neck=dict(in_channels=128, hid_channels=512, out_channels=128),
     head=dict(
         predictor=dict(in_channels=128, hid_channels=512, out_channels=128)),
@@ -55,11 +54,8 @@ param_scheduler = [
          by_epoch=True, begin=3, end=epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=epochs)
-custom_hooks = [
-    dict(type='BYOLMomentumHook', base_tau=0.99, end_tau=1.0),
-    dict(type='BYOLHealthHook', std_floor=0.01),
-]
 default_hooks = dict(
+    byol_momentum=dict(base_tau=0.99),
     logger=dict(interval=5),
     checkpoint=dict(interval=epochs, max_keep_ckpts=1))
 randomness = dict(seed=0)
