@@ -28,8 +28,6 @@ import torch.distributed as torch_dist
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapper
 
-from mmbyol.utils.sync_counter import fetch
-
 
 class NonFiniteLossError(RuntimeError):
     """Too many non-finite losses in a row."""
@@ -56,10 +54,10 @@ def finite_and_host_logs(loss: torch.Tensor, log_vars: dict) -> tuple:
     """
     keys = [k for k, v in log_vars.items() if isinstance(v, torch.Tensor)]
     flag = _finite_on_all_ranks(loss)
-    values = fetch(torch.stack([flag.to(torch.float64)] + [
+    values = torch.stack([flag.to(torch.float64)] + [
         log_vars[k].detach().to(flag.device, torch.float64).reshape(())
         for k in keys
-    ]))
+    ]).tolist()
     floats = dict(log_vars)
     floats.update(zip(keys, values[1:]))
     return bool(values[0]), floats

@@ -4,10 +4,13 @@ A host-device sync stalls the Python thread until the accelerator has
 finished all queued work: ``.item()``, ``float(t)``, ``if t:``, ``t.tolist()``
 on a device tensor, and ops whose output *shape* depends on tensor values
 (``nonzero``, boolean indexing, ``unique``, ``masked_select``).
-(``tolist()`` on a CPU tensor never reaches the dispatcher, so it is not
-seen on the CPU; on a device tensor it is a counted copy to the host.
-mmbyol's own deliberate copies go through :func:`fetch`, which is counted
-on the CPU as well.)
+(``tolist()`` on a CPU tensor never reaches the dispatcher; on a device
+tensor it is a counted copy to the host.  So that a CPU run reports the
+syncs a device run would make, :class:`SyncCounter` also counts, as
+``'tolist'``, ``tolist()`` of a CPU value computed from a CPU tensor that
+requires grad (the model's parameters): on an accelerator that value would
+live on the device.  Host-side values, such as augmentation parameters
+drawn on the host, are not counted.)
 
 :class:`SyncCounter` sees them on any device, the CPU included, with a
 ``TorchDispatchMode``: every op that would have to wait for a device to
@@ -29,6 +32,8 @@ from typing import List, Optional
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+from torch.utils.weak import WeakTensorKeyDictionary
 
 _aten = torch.ops.aten
 
@@ -97,26 +102,38 @@ class _SyncMode(TorchDispatchMode):
             self.counter[func.overloadpacket.__name__] += 1
             if self.sites is not None:
                 self.sites[_call_site()] += 1
-        return func(*args, **kwargs)
+        out = func(*args, **kwargs)
+        if any(_is_device_value(a) for a in tree_flatten((args, kwargs))[0]):
+            for value in tree_flatten(out)[0]:
+                if isinstance(value, torch.Tensor) and \
+                        value.device.type == 'cpu':
+                    _DEVICE_VALUES[value] = True
+        return out
 
 
-# the counters whose block is running (fetch() reports to them)
+# the counters whose block is running (the tolist wrapper reports to them)
 _ACTIVE: List['SyncCounter'] = []
+# CPU tensors computed, inside a counted block, from the model's parameters
+_DEVICE_VALUES = WeakTensorKeyDictionary()
+_TENSOR_TOLIST = torch.Tensor.tolist
+_OWN_TOLIST = 'tolist' in vars(torch.Tensor)  # else TensorBase's
 
 
-def fetch(tensor: torch.Tensor) -> list:
-    """``tensor.tolist()``: a deliberate device-to-host copy, always counted.
+def _is_device_value(value) -> bool:
+    """A CPU tensor that would live on the device in an accelerator run."""
+    return (isinstance(value, torch.Tensor) and value.device.type == 'cpu'
+            and (value.requires_grad or value in _DEVICE_VALUES))
 
-    On a device the copy is an aten op that :class:`SyncCounter` sees; on
-    the CPU ``tolist`` never reaches the dispatcher, so it is counted here
-    (as ``'fetch'``), and a CPU run reports the syncs a GPU run would make.
-    """
-    if tensor.device.type == 'cpu':
+
+def _counted_tolist(tensor: torch.Tensor) -> list:
+    """``Tensor.tolist`` while a counter runs: on the CPU, a copy of a
+    device value is counted as the device-to-host copy it stands for."""
+    if _is_device_value(tensor):
         for counter in _ACTIVE:
-            counter.by_op['fetch'] += 1
+            counter.by_op['tolist'] += 1
             if counter.sites is not None:
-                counter.sites[_call_site(skip=2)] += 1  # fetch's caller
-    return tensor.tolist()
+                counter.sites[_call_site(skip=2)] += 1  # the caller
+    return _TENSOR_TOLIST(tensor)
 
 
 class SyncCounter:
@@ -163,11 +180,19 @@ class SyncCounter:
             torch.cuda.set_sync_debug_mode('warn')
         self._mode = _SyncMode(self.by_op, self.sites)
         self._mode.__enter__()
+        if not _ACTIVE:
+            torch.Tensor.tolist = _counted_tolist
         _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc) -> None:
         _ACTIVE.remove(self)
+        if not _ACTIVE:
+            if _OWN_TOLIST:
+                torch.Tensor.tolist = _TENSOR_TOLIST
+            else:
+                del torch.Tensor.tolist
+            _DEVICE_VALUES.clear()
         self._mode.__exit__(*exc)
         if self.watch_cuda:
             torch.cuda.set_sync_debug_mode(self._old_debug_mode)

@@ -9,7 +9,7 @@ from mmpretrain.models.utils import CosineEMA
 from mmbyol.engine.hooks import BYOLMomentumHook
 from mmbyol.engine.optimizers import BYOLOptimWrapperConstructor
 from mmbyol.registry import MODELS
-from mmbyol.utils.sync_counter import SyncCounter, fetch
+from mmbyol.utils.sync_counter import SyncCounter
 from tests.conftest import tiny_byol_cfg
 
 
@@ -94,16 +94,19 @@ def test_mmpretrain_ema_and_lars_sync_per_parameter():
     assert ema_syncs.count == len(list(online.parameters())) + 2
 
 
-def test_fetch_is_counted_on_the_cpu_too():
-    # tolist() of a CPU tensor never reaches the dispatcher; fetch() is the
-    # deliberate copy and reports itself to every running counter
-    x = torch.arange(3.0)
+def test_host_copy_of_a_device_value_is_counted_on_the_cpu_too():
+    # tolist() of a CPU tensor never reaches the dispatcher; the counter
+    # counts it for values computed from parameters (device values in an
+    # accelerator run), in every running counter, and not for host values
+    weight = nn.Parameter(torch.arange(3.0))
+    host = torch.arange(3.0)
     with SyncCounter(locate=True) as outer:
-        x.tolist()
+        host.tolist()
         with SyncCounter() as inner:
-            assert fetch(x) == [0.0, 1.0, 2.0]
-    assert inner.count == 1 and dict(inner.by_op) == {'fetch': 1}
+            assert (weight.detach() * 2).tolist() == [0.0, 2.0, 4.0]
+    assert inner.count == 1 and dict(inner.by_op) == {'tolist': 1}
     assert outer.count == 1
     assert any('test_sync_counter.py' in site for site in outer.sites)
-    fetch(x)  # outside any counter: nothing to report to
+    (weight.detach() * 2).tolist()  # outside any counter: nothing to report
     assert outer.count == 1
+    assert 'tolist' not in vars(torch.Tensor)  # the wrapper is gone
