@@ -1,14 +1,10 @@
 """The evaluation configs parse, state the protocols, and load exports."""
-import copy
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
-from mmpretrain.models import ResNet
-from mmpretrain.models.backbones.resnet import Bottleneck, ResLayer
 
 from mmbyol.registry import MODELS
 from mmbyol.utils import register_all_modules
@@ -18,7 +14,6 @@ from tests.conftest import tiny_byol_cfg
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 LINEAR = sorted((CONFIGS / 'linear_eval').glob('*.py'))
 SEMI = sorted((CONFIGS / 'semi_supervised').glob('*.py'))
-MMDET = sorted((CONFIGS / 'mmdet').glob('*.py'))
 
 
 def load(path):
@@ -26,7 +21,7 @@ def load(path):
 
 
 def test_there_are_configs():
-    assert len(LINEAR) == 2 and len(SEMI) == 4 and len(MMDET) == 2
+    assert len(LINEAR) == 2 and len(SEMI) == 4
 
 
 @pytest.mark.parametrize('path', LINEAR + SEMI, ids=lambda p: p.name)
@@ -89,75 +84,3 @@ def test_cifar_linear_config_builds_frozen_classifier(cifar_export):
     assert all(p.requires_grad for p in model.head.parameters())
     assert not any(m.training for m in model.backbone.modules()
                    if isinstance(m, nn.BatchNorm2d))
-
-
-@pytest.fixture(scope='module')
-def r50_export(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('r50')
-    torch.manual_seed(0)
-    online = ResNet(50)
-    with torch.no_grad():
-        online(torch.randn(2, 3, 32, 32))  # move BN statistics
-    state = {f'backbone.{k}': v for k, v in online.state_dict().items()}
-    state.update({f'target_backbone.{k}': torch.zeros_like(v)
-                  for k, v in online.state_dict().items()})
-    torch.save(dict(state_dict=state), tmp / 'byol.pth')
-    export_backbone(str(tmp / 'byol.pth'), str(tmp / 'r50.pth'), 'mmdet')
-    return online.state_dict(), str(tmp / 'r50.pth')
-
-
-def as_mmpretrain(cfg: dict, checkpoint: str) -> dict:
-    """mmdet's ResNet section as MMPretrain's ResNet, BN for SyncBN (CPU)."""
-    cfg = copy.deepcopy(cfg)
-    assert cfg.pop('type') in ('ResNet', 'ResLayer')
-    assert cfg['norm_cfg'] == dict(type='SyncBN', requires_grad=True)
-    cfg['norm_cfg'] = dict(type='BN', requires_grad=True)
-    cfg['init_cfg']['checkpoint'] = checkpoint
-    return cfg
-
-
-def check_trainable(module):
-    module.train()
-    assert all(p.requires_grad for p in module.parameters())
-    assert all(m.training for m in module.modules()
-               if isinstance(m, nn.BatchNorm2d))
-
-
-def test_mmdet_fpn_backbone_loads_export(r50_export):
-    online, exported = r50_export
-    cfg = load(CONFIGS / 'mmdet' / 'mask-rcnn_r50-byol_fpn_syncbn_1x_coco.py')
-    assert cfg.default_scope == 'mmdet' and cfg.train_cfg.max_epochs == 12
-    assert cfg.model.neck.norm_cfg.type == 'SyncBN'
-    backbone = ResNet(**as_mmpretrain(cfg.model.backbone, exported))
-    load_checkpoint(backbone, exported, strict=True)
-    backbone.init_weights()  # the config's own init_cfg path
-    for name, value in online.items():
-        torch.testing.assert_close(backbone.state_dict()[name], value)
-    check_trainable(backbone)
-
-
-def test_mmdet_c4_backbone_and_shared_head_load_export(r50_export):
-    online, exported = r50_export
-    cfg = load(CONFIGS / 'mmdet' / 'mask-rcnn_r50-byol_c4_syncbn_1x_coco.py')
-    bb_cfg = as_mmpretrain(cfg.model.backbone, exported)
-    backbone = ResNet(**bb_cfg)
-    incompatible = backbone.load_state_dict(
-        torch.load(exported, weights_only=True)['state_dict'], strict=False)
-    assert not incompatible.missing_keys
-    assert {k.split('.')[0] for k in incompatible.unexpected_keys} == \
-        {'layer4'}
-    head_cfg = cfg.model.roi_head.shared_head
-    assert head_cfg.init_cfg.checkpoint == \
-        cfg.model.backbone.init_cfg.checkpoint
-    # mmdet's shared head holds the stage as attribute `layer4`
-    head = nn.Module()
-    head.layer4 = ResLayer(Bottleneck, 3, 1024, 2048, stride=head_cfg.stride,
-                           style=head_cfg.style, norm_cfg=dict(type='BN'))
-    rest = head.load_state_dict(
-        torch.load(exported, weights_only=True)['state_dict'], strict=False)
-    assert not rest.missing_keys
-    assert set(rest.unexpected_keys) == set(online) - set(
-        incompatible.unexpected_keys)  # together: every key, exactly once
-    for name, value in head.state_dict().items():
-        torch.testing.assert_close(value, online[name])
-    check_trainable(backbone)
