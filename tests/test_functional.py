@@ -3,8 +3,10 @@ import math
 import pytest
 import torch
 
-from mmbyol.functional import byol_loss, copy_buffers_, cosine_tau, \
-    ema_update_
+from mmbyol.functional import (byol_loss, check_tau, copy_buffers_,
+                               cosine_tau, ema_update_, pool_features,
+                               projection_std)
+from mmbyol.utils.errors import ConfigError
 
 
 def test_byol_loss_matches_hand_computation():
@@ -92,3 +94,67 @@ def test_ema_update_modules_moves_parameters_and_copies_buffers():
     for b, t, o in zip(before, new, theta):
         torch.testing.assert_close(t, 0.75 * b + 0.25 * o)
     torch.testing.assert_close(target[0].running_mean, online[0].running_mean)
+
+
+def test_projection_std_of_collapsed_is_zero():
+    z = torch.randn(1, 64).repeat(32, 1) * torch.rand(32, 1).add(0.5)
+    assert projection_std(z).item() == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize('d', [16, 256])
+def test_projection_std_of_random_is_inverse_sqrt_d(d):
+    torch.manual_seed(0)
+    z = torch.randn(4096, d) * 3.0
+    assert projection_std(z).item() == pytest.approx(1 / math.sqrt(d),
+                                                     rel=0.05)
+
+
+def test_projection_std_matches_reference_and_is_detached():
+    torch.manual_seed(1)
+    z = torch.randn(8, 5, requires_grad=True)
+    unit = z.detach() / z.detach().norm(dim=1, keepdim=True)
+    mean = unit.mean(0)
+    ref = ((unit - mean)**2).mean(0).sqrt().mean()
+    out = projection_std(z)
+    assert not out.requires_grad
+    torch.testing.assert_close(out, ref)
+    with pytest.raises(ValueError):
+        projection_std(torch.randn(2, 3, 4))
+
+
+@pytest.mark.parametrize('value', [0.9, 0.996, 1.0, 1])
+def test_check_tau_accepts_the_range(value):
+    check_tau('base_tau', value)
+
+
+@pytest.mark.parametrize('value, hint', [
+    (0.004, 'converts to base_tau=0.996'),   # MMPretrain's momentum
+    (0.1, 'converts to base_tau=0.9'),
+    (1.5, None),                             # 1 - 1.5 is no tau either
+    (-0.02, None),
+    (0.5, None),
+])
+def test_check_tau_refuses_and_hints_only_a_valid_conversion(value, hint):
+    with pytest.raises(ConfigError, match='outside \\[0.9, 1\\]') as err:
+        check_tau('base_tau', value)
+    message = str(err.value)
+    if hint:
+        assert hint in message
+    else:
+        assert 'converts' not in message
+
+
+@pytest.mark.parametrize('value', ['0.996', None, True])
+def test_check_tau_refuses_a_non_number(value):
+    with pytest.raises(ConfigError, match='not a number'):
+        check_tau('end_tau', value)
+
+
+def test_pool_features_shapes():
+    maps = torch.arange(2 * 3 * 2 * 2, dtype=torch.float).view(2, 3, 2, 2)
+    torch.testing.assert_close(pool_features(maps), maps.mean(dim=(2, 3)))
+    torch.testing.assert_close(pool_features((maps * 0, maps)),
+                               maps.mean(dim=(2, 3)))
+    tokens = torch.randn(2, 5)
+    assert pool_features(tokens) is not None
+    torch.testing.assert_close(pool_features([tokens]), tokens)

@@ -11,6 +11,8 @@ import torch.nn as nn
 from mmengine.dist import collect_results, get_rank, is_distributed
 from mmengine.utils import ProgressBar
 
+from mmbyol.functional import pool_features
+
 
 def _label(sample) -> int:
     label = sample.gt_label if hasattr(sample, 'gt_label') else sample[
@@ -47,9 +49,6 @@ def extract_features(backbone: nn.Module,
         ``(features, labels)`` on rank 0 (on every rank when not
         distributed); None on the other ranks.
     """
-    # imported here: mmbyol.models imports mmbyol.evaluation.health
-    from mmbyol.models.algorithms import pool_features
-
     was_training = backbone.training
     backbone.eval()
     device = next(backbone.parameters()).device

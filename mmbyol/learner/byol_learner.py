@@ -7,8 +7,9 @@ import torch
 import torch.nn as nn
 
 from mmbyol.augmentations import make_byol_views
-from mmbyol.engine.hooks.byol_momentum_hook import check_tau
-from mmbyol.functional import byol_loss, cosine_tau, ema_update_modules_
+from mmbyol.ema_schedule import EMASchedule
+from mmbyol.functional import (byol_loss, ema_update_modules_,
+                               symmetric_loss)
 from mmbyol.models.necks.byol_neck import BYOLNeck
 from . import runner_checkpoint
 from .hidden_layer import LayerSpec, represent
@@ -85,20 +86,12 @@ class BYOLLearner(nn.Module):
                  convention: str = 'torchvision',
                  channels_last: bool = False) -> None:
         super().__init__()
-        check_tau('base_tau', base_tau)
-        check_tau('end_tau', end_tau)
-        if total_steps is not None and total_steps <= 0:
-            raise ValueError(
-                f'total_steps must be positive, got {total_steps}')
+        self.schedule = EMASchedule(self._move_target, total_steps,
+                                    base_tau, end_tau)
         self.image_size = int(image_size)
         self.hidden_layer = hidden_layer
-        self.total_steps = total_steps
-        self.base_tau, self.end_tau = float(base_tau), float(end_tau)
         self.convention = convention
         self.channels_last = bool(channels_last)
-        self.steps, self.tau = 0, float(base_tau)
-        self._hook_handle = None
-        self._in_hook = False
 
         self.net = net
         dim, self.unused_parameters = self._probe()
@@ -176,17 +169,16 @@ class BYOLLearner(nn.Module):
 
     def loss_from_views(self, view1: torch.Tensor,
                         view2: torch.Tensor) -> torch.Tensor:
-        """The symmetric loss of two normalised views; no side effects
+        """The symmetric loss of two normalised views
+        (:func:`mmbyol.functional.symmetric_loss`); no side effects
         (BatchNorm statistics aside).  Each view runs on its own."""
-        z1 = self.projector(represent(self.net, self.hidden_layer, view1))
-        z2 = self.projector(represent(self.net, self.hidden_layer, view2))
-        with torch.no_grad():
-            t1 = self.target_projector(
-                represent(self.target_net, self.hidden_layer, view1))
-            t2 = self.target_projector(
-                represent(self.target_net, self.hidden_layer, view2))
-        return (byol_loss(self.predictor(z1), t2).mean() +
-                byol_loss(self.predictor(z2), t1).mean())
+        return symmetric_loss(
+            lambda v: self.projector(represent(self.net, self.hidden_layer,
+                                               v)),
+            lambda v: self.target_projector(
+                represent(self.target_net, self.hidden_layer, v)),
+            lambda z, t: byol_loss(self.predictor(z), t).mean(),
+            view1, view2).total
 
     def embed(self, images: torch.Tensor,
               normalize: bool = True) -> torch.Tensor:
@@ -198,7 +190,33 @@ class BYOLLearner(nn.Module):
         return represent(self.net, self.hidden_layer, x)
 
     # ---------------------------------------------------------- the target
+    @property
+    def steps(self) -> int:
+        """Optimizer steps the target has followed so far."""
+        return self.schedule.steps
+
+    @steps.setter
+    def steps(self, value: int) -> None:
+        self.schedule.steps = int(value)
+
+    @property
+    def tau(self) -> float:
+        """The tau of the latest target update."""
+        return self.schedule.tau
+
+    @tau.setter
+    def tau(self, value: float) -> None:
+        self.schedule.tau = float(value)
+
+    @property
+    def total_steps(self) -> Optional[int]:
+        return self.schedule.total_steps
+
     @torch.no_grad()
+    def _move_target(self, tau: float) -> None:
+        ema_update_modules_((self.target_net, self.target_projector),
+                            (self.net, self.projector), tau)
+
     def update_target(self, tau: Optional[float] = None) -> float:
         r"""One EMA step of the target, then ``steps += 1``; returns tau.
 
@@ -206,62 +224,37 @@ class BYOLLearner(nn.Module):
         end_tau)``.  Parameters move by the EMA; buffers (BatchNorm
         statistics) are copied, as in the Runner's ``BYOL.update_target``.
         """
-        if self._hook_handle is not None and not self._in_hook:
+        if self.schedule.attached:
             warnings.warn('update_target() called by hand on a learner that '
                           'attach() already updates after every optimizer '
                           'step: the target now moves twice per step')
-        if tau is None:
-            if self.total_steps is None:
-                raise ValueError('update_target() needs total_steps (the '
-                                 'number of optimizer steps of the run) at '
-                                 'construction, or an explicit tau')
-            tau = cosine_tau(self.steps, self.total_steps, self.base_tau,
-                             self.end_tau)
-        ema_update_modules_((self.target_net, self.target_projector),
-                            (self.net, self.projector), tau)
-        self.steps += 1
-        self.tau = float(tau)
-        return self.tau
+        if tau is None and self.total_steps is None:
+            raise ValueError('update_target() needs total_steps (the number '
+                             'of optimizer steps of the run) at '
+                             'construction, or an explicit tau')
+        return self.schedule.step(tau)
 
     def attach(self, optimizer: torch.optim.Optimizer):
-        """Call :meth:`update_target` after every real ``optimizer.step()``
-        (once per step under gradient accumulation; never for a step that
-        AMP's ``GradScaler`` skips).  Returns the removable hook handle."""
-        self.detach()
-
-        def after_step(_optimizer, _args, _kwargs):
-            self._in_hook = True
-            try:
-                self.update_target()
-            finally:
-                self._in_hook = False
-
+        """Move the target after every real ``optimizer.step()`` (once per
+        step under gradient accumulation; never for a step that AMP's
+        ``GradScaler`` skips).  Returns the removable hook handle."""
         if self.total_steps is None:
             raise ValueError('attach() needs total_steps at construction')
-        self._hook_handle = optimizer.register_step_post_hook(after_step)
-        return self._hook_handle
+        return self.schedule.attach(optimizer)
 
     def detach(self) -> None:
         """Stop the automatic target update set up by :meth:`attach`."""
-        if self._hook_handle is not None:
-            self._hook_handle.remove()
-            self._hook_handle = None
+        self.schedule.detach()
 
     # -------------------------------------------------------------- state
-    def __getstate__(self) -> dict:
-        # A copy or an unpickled learner is not attached to the optimizer.
-        state = dict(super().__getstate__())
-        state.update(_hook_handle=None, _in_hook=False)
-        return state
-
     def get_extra_state(self) -> dict:
         """The EMA step counter, saved with ``state_dict()`` (key
         ``_extra_state``), in the Runner checkpoint's ``byol_momentum``
         format."""
-        return dict(steps=self.steps, tau=self.tau)
+        return self.schedule.state_dict()
 
     def set_extra_state(self, state: dict) -> None:
-        self.steps, self.tau = int(state['steps']), float(state['tau'])
+        self.schedule.load_state_dict(state)
 
     def to_runner_checkpoint(self) -> dict:
         """This learner as a Runner ``BYOL`` checkpoint dict (``torch.save``

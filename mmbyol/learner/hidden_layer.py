@@ -12,7 +12,7 @@ from typing import Optional, Union
 import torch
 import torch.nn as nn
 
-from mmbyol.models.algorithms.byol import pool_features
+from mmbyol.functional import pool_features
 
 LayerSpec = Optional[Union[str, int]]
 

@@ -3,7 +3,7 @@ import torch
 from mmengine.dataset import default_collate
 
 from mmbyol.evaluation import KNNAccuracy, KNNEvalDataset, knn_evaluate
-from mmbyol.models import pool_features
+from mmbyol.functional import pool_features
 from mmbyol.registry import MODELS
 from mmbyol.utils import register_all_modules
 from tests.conftest import tiny_byol_cfg

@@ -5,7 +5,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 
-from mmbyol.models import pool_features
+from mmbyol.functional import pool_features
 from mmbyol.registry import DATASETS, MODELS
 from mmbyol.utils import register_all_modules
 from tests.evaluation.test_knn import brute_force_scores

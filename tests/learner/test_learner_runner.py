@@ -96,7 +96,7 @@ def test_checkpoint_round_trip_through_files(tmp_path):
     assert (hook.steps, hook.tau) == (7, 0.9971)
 
     # Runner -> learner, from a file with the hook's counter.
-    hook.steps = 11
+    hook.schedule.steps = 11
     runner_ckpt = dict(meta=dict(), state_dict=fresh.state_dict())
     hook.before_save_checkpoint(None, runner_ckpt)
     torch.save(runner_ckpt, tmp_path / 'from_runner.pth')

@@ -7,7 +7,7 @@ import torchvision
 from mmengine.runner import load_checkpoint
 from mmpretrain.models import ResNet, ResNet_CIFAR
 
-from mmbyol.models import pool_features
+from mmbyol.functional import pool_features
 from mmbyol.registry import MODELS
 from mmbyol.utils import register_all_modules
 from mmbyol.utils.export import convert_backbone, load_checkpoint_file

@@ -1,13 +1,13 @@
 from mmengine.model import MMDistributedDataParallel
 
-from mmbyol.engine.nonfinite_guard import guarded_train_step
+from mmbyol.models.nonfinite_guard import guarded_train_step
 from mmbyol.registry import MODEL_WRAPPERS
 
 
 @MODEL_WRAPPERS.register_module()
 class GuardedDistributedDataParallel(MMDistributedDataParallel):
     """MMEngine's DDP wrapper whose ``train_step`` keeps the non-finite-loss
-    guard (:func:`~mmbyol.engine.nonfinite_guard.guarded_update`).
+    guard (:func:`~mmbyol.models.nonfinite_guard.guarded_train_step`).
 
     ``MMDistributedDataParallel.train_step`` runs the forward itself and
     never calls the model's ``train_step``, so without this wrapper a

@@ -1,3 +1,3 @@
-from .byol import BYOL, pool_features
+from .byol import BYOL
 
-__all__ = ['BYOL', 'pool_features']
+__all__ = ['BYOL']

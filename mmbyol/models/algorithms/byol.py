@@ -7,22 +7,16 @@ import torch.nn.functional as F
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
-from mmbyol.evaluation.health import projection_std
-from mmbyol.functional import ema_update_modules_
+from mmbyol.functional import (check_tau, ema_update_modules_,
+                               pool_features, projection_std, symmetric_loss)
 from mmbyol.registry import MODELS
+from ..nonfinite_guard import guarded_train_step
 
 
 def _build(cfg: Union[dict, nn.Module]) -> nn.Module:
     # Built with mmbyol's registry, which falls back to MMPretrain's: the
     # base class would use MMPretrain's and miss mmbyol's modules.
     return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
-
-
-def pool_features(feats: Union[torch.Tensor, Sequence[torch.Tensor]]
-                  ) -> torch.Tensor:
-    """A backbone's last output as ``(N, C)``: 4-D maps are average-pooled."""
-    x = feats[-1] if isinstance(feats, (tuple, list)) else feats
-    return x.mean(dim=(2, 3)) if x.dim() == 4 else x.flatten(1)
 
 
 @MODELS.register_module()
@@ -54,6 +48,12 @@ class BYOL(BaseSelfSupervisor):
         max_nonfinite_steps (int): :meth:`train_step` skips a step whose
             loss is NaN/inf and stops the run after more than this many in
             a row. Defaults to 10.
+        base_momentum (float, optional): MMPretrain's spelling of
+            ``1 - base_tau``, accepted so that MMPretrain's BYOL configs run
+            unchanged. mmbyol's runner then moves the target with
+            :class:`BYOLMomentumHook` at ``base_tau = 1 - base_momentum``
+            when the config names no momentum hook (see
+            :attr:`base_tau`).
     """
 
     def __init__(self,
@@ -64,7 +64,8 @@ class BYOL(BaseSelfSupervisor):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None,
-                 max_nonfinite_steps: int = 10) -> None:
+                 max_nonfinite_steps: int = 10,
+                 base_momentum: Optional[float] = None) -> None:
         data_preprocessor = data_preprocessor or dict(
             type='SelfSupDataPreprocessor')
         super().__init__(
@@ -75,6 +76,10 @@ class BYOL(BaseSelfSupervisor):
             data_preprocessor=_build(data_preprocessor),
             init_cfg=init_cfg)
         self.max_nonfinite_steps = max_nonfinite_steps
+        self.base_tau = None
+        if base_momentum is not None:
+            check_tau('1 - model.base_momentum', 1 - base_momentum)
+            self.base_tau = 1 - base_momentum
         self.target_backbone = copy.deepcopy(self.backbone)
         self.target_neck = copy.deepcopy(self.neck)
         for module in (self.target_backbone, self.target_neck):
@@ -87,9 +92,9 @@ class BYOL(BaseSelfSupervisor):
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper) -> Dict[str, torch.Tensor]:
         """MMEngine's train step, but a NaN/inf loss skips the optimizer
-        step and with it the target update (see
-        :func:`mmbyol.engine.nonfinite_guard.guarded_update`)."""
-        from mmbyol.engine.nonfinite_guard import guarded_train_step
+        step, the target update and the BatchNorm statistics it would have
+        written (:func:`mmbyol.models.nonfinite_guard.guarded_train_step`).
+        """
         return guarded_train_step(self, self, data, optim_wrapper,
                                   self.max_nonfinite_steps)
 
@@ -149,25 +154,27 @@ class BYOL(BaseSelfSupervisor):
                              f'{type(inputs).__name__} of {count} items; use '
                              'MultiView(num_views=2) in the pipeline')
         view1, view2 = inputs
-        feats1 = self.backbone(view1)
-        z1 = self.neck(feats1)
-        z2 = self.neck(self.backbone(view2))
-        with torch.no_grad():
-            t1 = self.target_neck(self.target_backbone(view1))
-            t2 = self.target_neck(self.target_backbone(view2))
-        term12 = self.head.loss(z1, t2)
-        term21 = self.head.loss(z2, t1)
-        total = term12 + term21
+        features = []  # the online encoder's output for view 1 (probe)
+
+        def online(view):
+            feats = self.backbone(view)
+            features.append(feats)
+            return pool_features(self.neck(feats))
+
+        def target(view):
+            return pool_features(self.target_neck(self.target_backbone(view)))
+
+        out = symmetric_loss(online, target, self.head.loss, view1, view2)
         losses = dict(
-            loss=total,
-            pred1_target2=term12.detach(),
-            pred2_target1=term21.detach(),
+            loss=out.total,
+            pred1_target2=out.pred1_target2.detach(),
+            pred2_target1=out.pred2_target1.detach(),
             # collapse monitor: ~1/sqrt(d) when healthy, 0 when collapsed
-            proj_std=projection_std(z1),
+            proj_std=projection_std(out.online1),
             # mean cos(q(z), z') = 1 - (2 - 2cos) / 2, from the two terms
-            pred_target_cos=1 - total.detach() / 4)
+            pred_target_cos=1 - out.total.detach() / 4)
         if self.probe is not None:
-            losses.update(self._probe_losses(feats1, data_samples))
+            losses.update(self._probe_losses(features[0], data_samples))
         return losses
 
     def _probe_losses(self, feats, data_samples) -> Dict[str, torch.Tensor]:

@@ -4,6 +4,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
+from mmbyol.functional import pool_features
 from mmbyol.registry import MODELS
 
 
@@ -16,16 +17,15 @@ class BYOLNeck(BaseModule):
     rectified linear units (ReLU), and a final linear layer with output
     dimension 256."  The same MLP with ``in_channels=256`` is the predictor.
 
-    Accepts a tensor or a backbone's tuple of outputs (the last one is used).
-    A 4-D input ``(N, C, H, W)`` (ResNet) is globally average-pooled first
-    when ``with_avg_pool``; a 2-D input ``(N, C)`` (a ViT's class token) is
-    used as it is.
+    Accepts a tensor or a backbone's tuple of outputs (the last one is
+    used), pooled by :func:`mmbyol.functional.pool_features`: a ResNet's
+    ``(N, C, H, W)`` maps are averaged over space, a ViT's ``(N, C)`` class
+    token is used as it is.
 
     Args:
         in_channels (int): input feature size (2048 for ResNet-50).
         hid_channels (int): hidden size. Defaults to 4096 (paper).
         out_channels (int): output size. Defaults to 256 (paper).
-        with_avg_pool (bool): pool 4-D inputs globally. Defaults to True.
         init_cfg (dict, optional): MMEngine initialisation config.
     """
 
@@ -33,11 +33,9 @@ class BYOLNeck(BaseModule):
                  in_channels: int,
                  hid_channels: int = 4096,
                  out_channels: int = 256,
-                 with_avg_pool: bool = True,
                  init_cfg: Union[dict, None] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
-        self.with_avg_pool = with_avg_pool
         self.mlp = nn.Sequential(
             nn.Linear(in_channels, hid_channels),
             nn.BatchNorm1d(hid_channels),
@@ -49,11 +47,8 @@ class BYOLNeck(BaseModule):
         self, x: Union[torch.Tensor, Sequence[torch.Tensor]]
     ) -> torch.Tensor:
         """Map features ``(N, C[, H, W])`` to ``(N, out_channels)``."""
-        if isinstance(x, (tuple, list)):
-            x = x[-1]
-        if x.dim() == 4 and self.with_avg_pool:
-            x = x.mean(dim=(2, 3))
-        if x.dim() != 2 or x.shape[1] != self.in_channels:
+        x = pool_features(x)
+        if x.shape[1] != self.in_channels:
             raise ValueError(
                 f'BYOLNeck expects features with in_channels='
                 f'{self.in_channels}, got shape {tuple(x.shape)}; set '

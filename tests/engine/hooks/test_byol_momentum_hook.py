@@ -16,7 +16,7 @@ def momentum_hook(runner):
 
 @pytest.mark.parametrize('bad', [0.004, 0.5, 1.01])
 def test_tau_outside_range_is_refused(bad):
-    with pytest.raises(ValueError, match='base_tau'):
+    with pytest.raises(ValueError, match='base_tau'):  # a ConfigError
         BYOLMomentumHook(base_tau=bad)
 
 
@@ -30,7 +30,7 @@ def test_updates_once_per_optimizer_step_under_accumulation(tmp_path):
     model.update_target = lambda tau: (calls.append(tau), original(tau))
     runner.train()
     hook = momentum_hook(runner)
-    assert hook.total_steps == 2
+    assert hook.schedule.total_steps == 2
     assert hook.steps == 2
     # init_weights() re-syncs the target (tau 0), then one update per step
     assert calls == [0.0] + [
@@ -41,25 +41,20 @@ def test_target_follows_ema_of_online_after_each_step(tmp_path):
     runner = Runner.from_cfg(Config(digits_runner_cfg(tmp_path, max_iters=3)))
     model = runner.model
     snapshots = []
+    original = model.update_target
 
-    def record(optimizer, args, kwargs):  # runs before the hook's update
-        snapshots.append(([p.clone() for p in model.backbone.parameters()],
-                          [p.clone()
-                           for p in model.target_backbone.parameters()]))
-
-    hook = momentum_hook(runner)
-    original = hook._after_optimizer_step
-
-    def wrapped(optimizer, args, kwargs):
-        record(optimizer, args, kwargs)
-        original(optimizer, args, kwargs)
-        online, target = snapshots[-1]
-        tau = hook.tau
+    def checked_update(tau):  # the hook's EMA step, checked against Eq. 1
+        online = [p.clone() for p in model.backbone.parameters()]
+        target = [p.clone() for p in model.target_backbone.parameters()]
+        original(tau)
+        if tau == 0.0:  # init_weights() re-syncing the target
+            return
+        snapshots.append((online, target))
         for o, t, new in zip(online, target,
                              model.target_backbone.parameters()):
             torch.testing.assert_close(new, tau * t + (1 - tau) * o)
 
-    hook._after_optimizer_step = wrapped
+    model.update_target = checked_update
     runner.train()
     assert len(snapshots) == 3
     # the online network moved, and the target moved less than it did

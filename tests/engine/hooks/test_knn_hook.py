@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 import mmbyol.engine.hooks.knn_hook as knn_hook_module
 from mmbyol.engine.hooks import KNNHook
 from mmbyol.evaluation import knn_evaluate
-from mmbyol.models import pool_features
+from mmbyol.functional import pool_features
 from mmbyol.registry import DATASETS
 from mmbyol.utils import register_all_modules
 from tests.conftest import tiny_byol_cfg

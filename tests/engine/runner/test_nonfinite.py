@@ -7,7 +7,7 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 
-from mmbyol.engine.nonfinite_guard import NonFiniteLossError
+from mmbyol.models.nonfinite_guard import NonFiniteLossError
 from mmbyol.registry import MODELS
 from mmbyol.utils import load_checkpoint_safely, register_all_modules
 from tests.conftest import tiny_byol_cfg
