@@ -14,13 +14,13 @@ from .color import (adjust_brightness, adjust_contrast, adjust_hue,
 from .cpu_kernels import cpu_kernels_enabled, use_cpu_kernels
 from .geometry import hflip_where, resized_crop
 from .params import (BYOL_T, BYOL_T_PRIME, CONVENTIONS, ViewParams, ViewSpec,
-                     sample_crop_boxes, sample_view_params)
+                     sample_view_params)
 from .views import (apply_photometric, apply_photometric_uint8, augment_batch,
                     make_byol_views)
 
 __all__ = [
     'BYOL_T', 'BYOL_T_PRIME', 'CONVENTIONS', 'ViewParams', 'ViewSpec',
-    'sample_crop_boxes', 'sample_view_params', 'apply_photometric',
+    'sample_view_params', 'apply_photometric',
     'apply_photometric_uint8',
     'augment_batch', 'make_byol_views', 'blur_kernel_size', 'blur_radius',
     'gaussian_blur', 'gaussian_kernels', 'adjust_brightness',

@@ -169,34 +169,6 @@ def _crop_draws(convention: str) -> int:
     return 2 * (10 if convention == 'torchvision' else 1) + 2
 
 
-def sample_crop_boxes(heights: torch.Tensor, widths: torch.Tensor,
-                      area: Tuple[float, float] = (0.08, 1.0),
-                      ratio: Tuple[float, float] = (3 / 4, 4 / 3),
-                      convention: str = 'torchvision',
-                      generator: Optional[torch.Generator] = None
-                      ) -> torch.Tensor:
-    r"""Random-resized-crop boxes ``(N, 4)`` = ``[top, left, h, w]``.
-
-    Area fraction :math:`s \sim U[0.08, 1]`, aspect
-    :math:`\log r \sim U[\log 3/4, \log 4/3]`,
-    :math:`w = \mathrm{round}(\sqrt{s A r})`, :math:`h =
-    \mathrm{round}(\sqrt{s A / r})`, offsets uniform over the valid range.
-
-    * ``torchvision``: up to 10 tries per sample until the box fits, else
-      the centre crop with the aspect clamped to the range (as
-      ``torchvision.transforms.RandomResizedCrop``).
-    * ``dm_exact``: a single draw whose sides are clipped to the image
-      (DeepMind's BYOL ``_decode_and_random_crop``).
-    """
-    device = generator.device if generator is not None else heights.device
-    u = _uniforms(heights.shape[0], _crop_draws(convention), generator,
-                  device)
-    boxes = _crop_boxes(_host_sizes(heights, len(u)),
-                        _host_sizes(widths, len(u)), u, area, ratio,
-                        convention)
-    return torch.from_numpy(boxes).to(device)
-
-
 def _host_sizes(size: Union[int, torch.Tensor], n: int) -> np.ndarray:
     """``(n,)`` float64 sizes from one int or a tensor of one or n."""
     if isinstance(size, torch.Tensor):

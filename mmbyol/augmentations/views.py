@@ -66,22 +66,22 @@ def _apply_one(x: torch.Tensor, params: ViewParams, host: ViewParams,
 
 
 def apply_photometric(x: torch.Tensor, params: ViewParams,
-                      convention: str = 'torchvision',
-                      blur_taps: Optional[int] = None) -> torch.Tensor:
+                      convention: str = 'torchvision') -> torch.Tensor:
     """Colour jitter, grayscale, blur and solarize of float ``(N, 3, H, W)``.
 
     Args:
         x: images in ``[0, 1]``, already cropped and flipped.
         params: their :class:`ViewParams` (on ``x``'s device).
         convention: ``'torchvision'`` or ``'dm_exact'``.
-        blur_taps: kernel size; defaults to :func:`blur_kernel_size` of the
-            image height (23 at 224).
+
+    The blur kernel has :func:`blur_kernel_size` taps of the image height
+    (23 at 224).
     """
     if convention not in CONVENTIONS:
         raise ValueError(f'convention must be one of {CONVENTIONS}, '
                          f'got {convention!r}')
     host = params.to('cpu')  # free when sampled on the host
-    taps = blur_taps or blur_kernel_size(x.shape[-2])
+    taps = blur_kernel_size(x.shape[-2])
     if x.device.type == 'cpu' and x.dtype == torch.float32 and \
             not x.requires_grad and cpu_kernels_enabled():  # fused per pixel
         x = x.clone(memory_format=torch.contiguous_format)  # private copy
@@ -113,8 +113,7 @@ def apply_photometric(x: torch.Tensor, params: ViewParams,
 
 
 def apply_photometric_uint8(view: torch.Tensor, params: ViewParams,
-                            convention: str = 'torchvision',
-                            blur_taps: Optional[int] = None) -> torch.Tensor:
+                            convention: str = 'torchvision') -> torch.Tensor:
     """:func:`apply_photometric` of uint8 views ``(N, 3, H, W)`` (0-255),
     rounded back to uint8, as the CPU workers' ``BYOLViews`` needs them.
 
@@ -122,10 +121,10 @@ def apply_photometric_uint8(view: torch.Tensor, params: ViewParams,
     writes them back (channels-last); elsewhere it is
     ``round(255 * apply_photometric(view / 255))``.
     """
-    taps = blur_taps or blur_kernel_size(view.shape[-2])
     if view.device.type == 'cpu' and cpu_kernels_enabled():
-        return photometric_uint8(view, params.to('cpu'), convention, taps)
-    x = apply_photometric(view.float().div_(255), params, convention, taps)
+        return photometric_uint8(view, params.to('cpu'), convention,
+                                 blur_kernel_size(view.shape[-2]))
+    x = apply_photometric(view.float().div_(255), params, convention)
     return x.mul_(255).round_().to(torch.uint8)
 
 

@@ -6,8 +6,7 @@ import pytest
 import torch
 from torchvision.transforms import RandomResizedCrop
 
-from mmbyol.augmentations import (BYOL_T, BYOL_T_PRIME, sample_crop_boxes,
-                                  sample_view_params)
+from mmbyol.augmentations import BYOL_T, BYOL_T_PRIME, sample_view_params
 
 N = 20000
 
@@ -69,11 +68,16 @@ def test_draws_are_independent_per_sample():
     assert p.crop.unique(dim=0).shape[0] > N // 2
 
 
+def crop_boxes(H: int, W: int, n: int, **kwargs) -> torch.Tensor:
+    """``n`` crop boxes ``[top, left, h, w]`` of T (area 0.08-1, aspect
+    3/4-4/3) for an ``H x W`` image."""
+    return sample_view_params(n, BYOL_T, H, W, **kwargs).crop
+
+
 def test_crop_boxes_follow_torchvision_distribution():
     torch.manual_seed(4)
     H, W, n = 300, 400, 4000
-    boxes = sample_crop_boxes(torch.full((n, ), H), torch.full((n, ), W),
-                              generator=torch.Generator().manual_seed(5))
+    boxes = crop_boxes(H, W, n, generator=torch.Generator().manual_seed(5))
     top, left, h, w = boxes.T
     assert (top >= 0).all() and (left >= 0).all()
     assert (top + h <= H).all() and (left + w <= W).all()
@@ -89,14 +93,13 @@ def test_crop_boxes_follow_torchvision_distribution():
 
 def test_dm_exact_crop_is_a_single_clipped_draw():
     H, W, n = 100, 300, 4000
-    boxes = sample_crop_boxes(torch.full((n, ), H), torch.full((n, ), W),
-                              convention='dm_exact')
+    boxes = crop_boxes(H, W, n, convention='dm_exact')
     top, left, h, w = boxes.T
     assert (top + h <= H).all() and (left + w <= W).all()
     # a 1:3 image: tall boxes are clipped to the full height, never
     # re-drawn, so many boxes have h == H (torchvision would retry)
     assert (h == H).float().mean() > 0.2
-    tv = sample_crop_boxes(torch.full((n, ), H), torch.full((n, ), W))
+    tv = crop_boxes(H, W, n)
     assert (tv[:, 2] == H).float().mean() < (h == H).float().mean()
 
 

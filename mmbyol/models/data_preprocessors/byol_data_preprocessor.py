@@ -48,8 +48,6 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         augment_on_device (bool): run the colour ops here. Default False.
         convention (str): ``'torchvision'`` or ``'dm_exact'``.
         view_specs (list[dict], optional): field overrides of ``T``, ``T'``.
-        blur_taps (int, optional): blur kernel size; default about a tenth
-            of the view side (23 at 224).
         **kwargs: other :class:`SelfSupDataPreprocessor` arguments.
     """
 
@@ -60,7 +58,6 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
                  augment_on_device: bool = False,
                  convention: str = 'torchvision',
                  view_specs: Optional[Sequence[dict]] = None,
-                 blur_taps: Optional[int] = None,
                  **kwargs) -> None:
         super().__init__(mean=mean, std=std, to_rgb=to_rgb, **kwargs)
         if convention not in CONVENTIONS:
@@ -69,7 +66,6 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         self.augment_on_device = augment_on_device
         self.convention = convention
         self.specs = build_view_specs(view_specs)
-        self.blur_taps = blur_taps
         self._generator = None
         self._seeded_at = None
 
@@ -90,8 +86,8 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         takes the whole view in one call): the whole batch on an
         accelerator; on a CPU
         about 1 MiB of fp32 pixels, so that every op of a chunk reads and
-        writes the cache instead of memory (3x faster at 32 px; at 224 px
-        one image, which also skips the row indexing)."""
+        writes the cache instead of memory (at 224 px one image, which also
+        skips the row indexing)."""
         if view.device.type != 'cpu':
             return view.shape[0]
         return max(1, CPU_CHUNK_BYTES // (4 * view[0].numel()))
@@ -148,16 +144,15 @@ class BYOLDataPreprocessor(SelfSupDataPreprocessor):
         if view.device.type == 'cpu' and cpu_kernels_enabled():
             # fused per pixel, with the conversion and the normalisation
             photometric_normalized(view.contiguous(), out, params,
-                                   self.convention, self.blur_taps or
-                                   blur_kernel_size(h), scale, shift)
+                                   self.convention, blur_kernel_size(h),
+                                   scale, shift)
             return out
         step = self._chunk_size(view)
         for i in range(0, n, step):
             # 0-255 (uint8 from the workers) -> fp32 [0, 1] in one
             # out-of-place pass; apply_photometric works on its own copy
             x = view[i:i + step].div(255).float()
-            x = apply_photometric(x, params[i:i + step], self.convention,
-                                  self.blur_taps)
+            x = apply_photometric(x, params[i:i + step], self.convention)
             # normalised straight into the output: no copy, no cat
             torch.mul(x, scale, out=out[i:i + step]).sub_(shift)
         return out
