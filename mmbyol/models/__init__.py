@@ -1,5 +1,4 @@
 from .algorithms import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
-from .layers import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403

@@ -1,9 +1,7 @@
 from .byol_momentum_hook import BYOLMomentumHook
 from .channels_last_hook import ChannelsLastHook
-from .compile_hook import CompileHook
-from .conv_backward_hook import ConvBackwardAsForwardHook
 from .health_hook import BYOLHealthHook
 from .knn_hook import KNNHook
 
 __all__ = ['BYOLMomentumHook', 'BYOLHealthHook', 'ChannelsLastHook',
-           'CompileHook', 'ConvBackwardAsForwardHook', 'KNNHook']
+           'KNNHook']

@@ -6,9 +6,20 @@ from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
 from mmbyol.registry import HOOKS
-from .submodule import find_submodule
 
 NHWC, NCHW = torch.channels_last, torch.contiguous_format
+
+
+def find_submodule(module: nn.Module, path: str, where: str) -> nn.Module:
+    """``module.get_submodule(path)``, or a ValueError that starts with
+    ``where`` (e.g. ``"ChannelsLastHook(keep_nchw=...): backbone"``) and
+    lists the children ``module`` does have."""
+    try:
+        return module.get_submodule(path)
+    except AttributeError:
+        children = ', '.join(n for n, _ in module.named_children())
+        raise ValueError(f'{where} has no sub-module {path!r}; its children '
+                         f'are: {children}') from None
 
 
 class Relayout(torch.autograd.Function):
@@ -66,10 +77,8 @@ class ChannelsLastHook(Hook):
     the NCHW layout, their input is switched to NCHW on entry and their
     output back to NHWC on exit (gradients likewise, in reverse).  Which
     stages gain depends on the machine and the map sizes:
-    ``tools/benchmark_layouts.py CONFIG`` times each stage in both layouts
-    and suggests the list.  On the 2-core CPU, stage 4 of ResNet_CIFAR-18
-    at 32 px (4 x 4 maps) ran 1.14-1.16x faster in NCHW and every other stage
-    faster in NHWC (``docs/speed.md``).
+    ``benchmarks/layouts.py CONFIG`` times each stage in both layouts
+    and suggests the list.
 
     Args:
         modules (Sequence[str]): attribute names of the sub-modules to

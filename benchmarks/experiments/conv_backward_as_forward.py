@@ -14,14 +14,10 @@ with :math:`g = \\partial L/\\partial y`, ``flip`` reversing the kernel's
 rows and columns, :math:`w^{\\top}` swapping its output and input channels
 and :math:`x^{\\top}, g^{\\top}` swapping batch and channels (the weight
 gradient sums over the batch, so the batch becomes the channels that the
-convolution reduces). Same sums, other kernels: on the 2-core AVX-512 CPU
-(oneDNN, bf16) the forward convolution of ResNet_CIFAR-18's stage 4
-(512 channels, 4 x 4 maps, NCHW) ran at about 1,000 GFLOP/s while oneDNN's
-own backward of it moved between 420 and 810 from run to run, and these
-two forward convolutions took 38 ms against 72 for the backward
-(``docs/speed.md``). On larger maps
-oneDNN's backward is as fast or faster, so the swap is per stage:
-``tools/benchmark_layouts.py`` measures which.
+convolution reduces). Same sums, other kernels: it pays only where the
+backend's forward convolution of a stage is much faster than its own
+backward (small maps in NCHW on some CPUs), so it is applied per stage;
+``benchmarks/layouts.py`` measures which stages gain on a machine.
 """
 import torch
 import torch.nn as nn

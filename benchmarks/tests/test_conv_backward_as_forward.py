@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmbyol.models.layers import Conv2dBackwardAsForward
+from benchmarks.experiments.conv_backward_as_forward import \
+    Conv2dBackwardAsForward
 
 
 def _pair(kernel, padding, bias, dtype=torch.float64):

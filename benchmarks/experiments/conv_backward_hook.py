@@ -3,29 +3,29 @@ from typing import Sequence
 from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
-from mmbyol.models.layers import Conv2dBackwardAsForward
+from benchmarks.experiments.conv_backward_as_forward import \
+    Conv2dBackwardAsForward
+from mmbyol.engine.hooks.channels_last_hook import find_submodule
 from mmbyol.registry import HOOKS
-from .submodule import find_submodule
 
 
 @HOOKS.register_module()
 class ConvBackwardAsForwardHook(Hook):
     """Computes the gradients of chosen stages' stride-1 convolutions as
-    forward convolutions (:class:`~mmbyol.models.layers.
-    Conv2dBackwardAsForward`).
+    forward convolutions (:class:`Conv2dBackwardAsForward`).
 
     The same sums in other kernels: parameters (the same objects, so the
     optimizer and the EMA keep them), state dict, forward and layout are
     untouched, and gradients equal the usual ones up to summation order
     (tested). It pays where the backend's forward convolution is much
-    faster than its backward: on the 2-core AVX-512 CPU, ResNet_CIFAR-18's
-    stage 4 in NCHW (4 x 4 maps; with ``ChannelsLastHook(keep_nchw=
-    ['layer4'])``). ``tools/benchmark_layouts.py CONFIG`` measures each
-    stage with and without it on the machine that trains and suggests the
-    list (``docs/speed.md``)::
+    faster than its backward; ``benchmarks/layouts.py CONFIG`` measures
+    each stage with and without it on the machine that trains, and
+    ``benchmarks/speed.py CONFIG --backward-as-forward STAGE`` applies it::
 
         custom_hooks = [..., dict(type='ConvBackwardAsForwardHook',
                                   stages=['layer4'])]
+
+    Importing this module registers the hook in mmbyol's ``HOOKS``.
 
     Args:
         stages (Sequence[str]): dotted names, inside each of ``modules``,

@@ -4,10 +4,12 @@ from unittest.mock import MagicMock
 import pytest
 import torch
 
-from mmbyol.engine.hooks import ConvBackwardAsForwardHook
-from mmbyol.models.layers import Conv2dBackwardAsForward
+from benchmarks.experiments.conv_backward_as_forward import \
+    Conv2dBackwardAsForward
+from benchmarks.experiments.conv_backward_hook import \
+    ConvBackwardAsForwardHook
+from benchmarks.tests.conftest import tiny_byol_cfg
 from mmbyol.registry import MODELS
-from tests.conftest import tiny_byol_cfg
 
 
 def _model():

@@ -1,4 +1,0 @@
-from .conv_backward_as_forward import (Conv2dBackwardAsForward,
-                                       ConvBackwardAsForward)
-
-__all__ = ['ConvBackwardAsForward', 'Conv2dBackwardAsForward']
