@@ -6,9 +6,9 @@ from mmengine.config import Config
 from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import Runner
 
+from benchmarks.instruments.syncs import SyncCounter
 from mmbyol.engine.optimizers import AutocastOptimWrapper
 from mmbyol.registry import MODELS
-from mmbyol.utils.sync_counter import SyncCounter
 from tests.conftest import digits_runner_cfg, tiny_byol_cfg
 
 

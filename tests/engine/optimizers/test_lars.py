@@ -4,8 +4,8 @@ import pytest
 import torch
 from mmpretrain.engine.optimizers.lars import LARS as ReferenceLARS
 
+from benchmarks.instruments.syncs import SyncCounter
 from mmbyol.engine.optimizers.lars import FusedLARS
-from mmbyol.utils.sync_counter import SyncCounter
 
 
 def _params(seed=0):

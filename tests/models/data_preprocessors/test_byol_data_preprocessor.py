@@ -101,7 +101,7 @@ def test_device_path_is_unchanged_by_bf16_autocast():
 def test_device_path_makes_no_host_device_sync():
     # the parameters are drawn on the host and each op selects its samples
     # with host indices: no nonzero()/boolean mask for the device to answer
-    from mmbyol.utils.sync_counter import SyncCounter
+    from benchmarks.instruments.syncs import SyncCounter
     pre = BYOLDataPreprocessor(mean=MEAN, std=STD, augment_on_device=True)
     data = batch(n=64)
     with SyncCounter(locate=True) as syncs:

@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from mmbyol.utils.report import print_report
+from benchmarks.report import print_report
 
 
 def test_prints_table_then_json_and_writes_it(tmp_path, capsys):

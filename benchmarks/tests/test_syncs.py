@@ -1,3 +1,4 @@
+"""benchmarks/instruments/syncs.py: the sync counter on the CPU."""
 from types import SimpleNamespace
 
 import torch
@@ -6,11 +7,11 @@ from mmengine.logging import MessageHub
 from mmpretrain.engine.optimizers.lars import LARS as ReferenceLARS
 from mmpretrain.models.utils import CosineEMA
 
+from benchmarks.instruments.syncs import SyncCounter
+from benchmarks.tests.conftest import tiny_byol_cfg
 from mmbyol.engine.hooks import BYOLMomentumHook
 from mmbyol.engine.optimizers import BYOLOptimWrapperConstructor
 from mmbyol.registry import MODELS
-from mmbyol.utils.sync_counter import SyncCounter
-from tests.conftest import tiny_byol_cfg
 
 
 def test_counts_scalar_reads_and_value_dependent_shapes():
@@ -79,7 +80,7 @@ def test_mmpretrain_ema_and_lars_sync_per_parameter():
                               lr=0.1, momentum=0.9, weight_decay=1e-6)
     online = nn.Sequential(model.backbone, model.neck)
     ema = CosineEMA(online, momentum=0.004)
-    MessageHub.get_instance('test_sync_counter').update_info('max_iters', 10)
+    MessageHub.get_instance('test_syncs').update_info('max_iters', 10)
     _backward(model)
     with SyncCounter(cuda=False) as lars_syncs:
         optimizer.step()
@@ -106,7 +107,7 @@ def test_host_copy_of_a_device_value_is_counted_on_the_cpu_too():
             assert (weight.detach() * 2).tolist() == [0.0, 2.0, 4.0]
     assert inner.count == 1 and dict(inner.by_op) == {'tolist': 1}
     assert outer.count == 1
-    assert any('test_sync_counter.py' in site for site in outer.sites)
+    assert any('test_syncs.py' in site for site in outer.sites)
     (weight.detach() * 2).tolist()  # outside any counter: nothing to report
     assert outer.count == 1
     assert 'tolist' not in vars(torch.Tensor)  # the wrapper is gone
