@@ -133,7 +133,7 @@ def test_a_step_makes_one_host_device_sync():
     # the guard's flag and the logged values travel in one copy; the batched
     # colour ops, FusedLARS and the EMA make none
     from mmbyol.engine.optimizers import FusedLARS
-    from mmbyol.utils.sync_counter import SyncCounter
+    from benchmarks.instruments.syncs import SyncCounter
     model = MODELS.build(tiny_byol_cfg(data_preprocessor=dict(
         type='BYOLDataPreprocessor', augment_on_device=True)))
     model.init_weights()
