@@ -1,4 +1,9 @@
-"""mmbyol: BYOL (Grill et al., 2020) as an OpenMMLab plugin."""
+"""mmbyol: BYOL (Grill et al., 2020) as an OpenMMLab plugin.
+
+``import mmbyol`` registers every component in mmbyol's registries, so
+``custom_imports = dict(imports=['mmbyol'])`` in a config is all that
+MMEngine's and MMPretrain's own entry points need.
+"""
 import warnings
 
 from .version import __version__
@@ -8,13 +13,13 @@ from .version import __version__
 warnings.filterwarnings(
     'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
-__all__ = ['__version__', 'BYOLLearner']
+from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401,E501
+from .learner import BYOLLearner  # noqa: E402
+from .setup_env import register_all_modules  # noqa: E402
+from .utils.safe_load import use_safe_loader_in_mmengine  # noqa: E402
 
+# MMEngine's own loader cannot open MMEngine checkpoints under torch >= 2.6
+# (weights_only=True by default): read local files with mmbyol's allow-list.
+use_safe_loader_in_mmengine()
 
-def __getattr__(name):
-    # ``mmbyol.BYOLLearner`` is imported on first use, so that ``import
-    # mmbyol`` (and every ``mmbyol.<module>`` import) stays light.
-    if name == 'BYOLLearner':
-        from .learner import BYOLLearner
-        return BYOLLearner
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+__all__ = ['__version__', 'BYOLLearner', 'register_all_modules']

@@ -25,7 +25,7 @@ FLOORS = {
     'mmbyol.visualization': 4,
     'mmbyol.engine': 5,
     'mmbyol.learner': 6,
-    'mmbyol.apis': 7,
+    'mmbyol.setup_env': 7,
     'mmbyol': 7,  # the package itself: `import mmbyol` registers everything
 }
 

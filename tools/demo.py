@@ -15,7 +15,7 @@ from mmbyol.engine.runner import build_runner
 from mmbyol.evaluation.features import extract_features
 from mmbyol.evaluation.knn import knn_evaluate
 from mmbyol.registry import DATASETS
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 
 
 def knn_top1(backbone, preprocessor, bank, query, k):
@@ -38,7 +38,7 @@ class SnapshotInitHook(Hook):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--config', default='configs/byol_demo_digits.py')
+    parser.add_argument('--config', default='configs/byol_resnet18-w16_1xb128-coslr-50e_digits.py')
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--k', type=int, default=20,
                         help='kNN neighbours (the digits set is small)')

@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 from mmbyol.evaluation import extract_features, knn_evaluate
 from mmbyol.registry import MODELS
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from mmbyol.utils.export import (load_checkpoint_file, model_state_dict,
                                  online_backbone_state)
 

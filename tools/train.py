@@ -1,4 +1,10 @@
-"""Train BYOL with MMEngine's Runner: ``python tools/train.py CONFIG``."""
+"""Train with MMEngine's Runner: ``python tools/train.py CONFIG``.
+
+Errors a user can act on (a bad config value, a checkpoint that does not
+fit, an unreadable image, a run stopped by a signal or by non-finite
+losses) are printed as one line and exit non-zero; ``--debug`` shows the
+traceback.
+"""
 import argparse
 import os
 import os.path as osp
@@ -6,19 +12,24 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from mmbyol import register_all_modules
+from mmbyol.engine.preflight import check_config
 from mmbyol.engine.runner import build_runner
-from mmbyol.utils import register_all_modules
-from mmbyol.utils.preflight import ConfigError, check_config
+from mmbyol.utils.errors import MMBYOLError
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Pretrain with BYOL')
+    parser = argparse.ArgumentParser(description='Train with a config')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
-        help='resume from CKPT, or with no value from the newest '
+        help='resume from CKPT, or with no value from the furthest '
         'checkpoint in the work dir')
+    parser.add_argument(
+        '--max-iters', type=int, metavar='N',
+        help='a short run: N iterations of the config (epoch- or '
+        'iteration-based), validation and a checkpoint at the end')
     parser.add_argument(
         '--amp', action='store_true',
         help='mixed precision: bf16 autocast where the device computes '
@@ -32,11 +43,26 @@ def parse_args(argv=None):
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of errors')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.max_iters is not None and args.max_iters < 1:
+        parser.error(f'--max-iters must be >= 1, got {args.max_iters}')
     return args
+
+
+def short_run(cfg: Config, iters: int) -> None:
+    """``iters`` iterations of the config, whatever its loop: the first
+    iterations of its lr schedule (BYOL's tau schedule spans the short
+    run), validation and a checkpoint at the end."""
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=iters)
+    checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
+    if checkpoint is not None:
+        checkpoint.update(by_epoch=False, interval=iters)
 
 
 def merge_args(cfg: Config, args) -> Config:
@@ -49,6 +75,8 @@ def merge_args(cfg: Config, args) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if args.max_iters is not None:
+        short_run(cfg, args.max_iters)
     if args.amp:
         cfg.optim_wrapper.type = 'AutocastOptimWrapper'  # CPU + CUDA
         cfg.optim_wrapper.setdefault('dtype', 'auto')
@@ -63,16 +91,28 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+def one_line(err: BaseException) -> str:
+    """The message of ``err``; for an error re-raised from a data-loader
+    worker, the original one (its traceback's last line)."""
+    text = str(err).strip()
+    if 'Original Traceback' in text:
+        last = text.splitlines()[-1]
+        text = last.split(': ', 1)[1] if ': ' in last else last
+    return ' '.join(text.split())
+
+
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
-    cfg = merge_args(Config.fromfile(args.config), args)
     try:
+        cfg = merge_args(Config.fromfile(args.config), args)
         check_config(cfg)
         runner = build_runner(cfg)
         runner.train()
-    except ConfigError as err:  # raised before the first iteration
-        sys.exit(f'error: {err}')
+    except MMBYOLError as err:
+        if args.debug:
+            raise
+        sys.exit(f'error: {one_line(err)}')
     return runner
 
 

@@ -18,8 +18,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from mmbyol import register_all_modules  # noqa: E402
 from mmbyol.registry import DATASETS, TRANSFORMS  # noqa: E402
-from mmbyol.utils import register_all_modules  # noqa: E402
 
 
 def parse_args(argv=None):

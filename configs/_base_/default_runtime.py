@@ -2,7 +2,7 @@
 # BYOL's own hooks live in byol_runtime.py, which only pretraining inherits.
 default_scope = 'mmbyol'
 # weights_only loading, atomic checkpoints, exact resume, CPU gloo fallback
-runner_type = 'ReliableRunner'
+runner_type = 'mmbyol.ReliableRunner'
 
 # A dict merges by key: a child config changes one entry, or adds its own
 # (`byol_runtime.py` adds BYOL's), and keeps the rest.

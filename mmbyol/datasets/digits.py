@@ -4,6 +4,7 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 
 from mmbyol.registry import DATASETS
+from mmbyol.utils.errors import ConfigError
 
 
 @DATASETS.register_module()
@@ -35,8 +36,15 @@ class DigitsDataset(BaseDataset):
                  seed: int = 0,
                  **kwargs) -> None:
         if split not in ('train', 'test', 'all'):
-            raise ValueError(f"split must be 'train', 'test' or 'all', got "
-                             f'{split!r}')
+            raise ConfigError(f"DigitsDataset: split must be 'train', 'test' "
+                              f"or 'all', got {split!r}")
+        if isinstance(image_size, bool) or not isinstance(
+                image_size, int) or image_size < 1:
+            raise ConfigError(f'DigitsDataset: image_size={image_size!r} '
+                              'must be a positive integer')
+        if not 0 < test_fraction < 1:
+            raise ConfigError(f'DigitsDataset: test_fraction={test_fraction!r}'
+                              ' must lie strictly between 0 and 1')
         self.split = split
         self.image_size = image_size
         self.test_fraction = test_fraction

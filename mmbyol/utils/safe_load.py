@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
+from .errors import MMBYOLError
+
 _STATISTICS = ('min', 'max', 'current', 'mean')
 # numpy pickles an array's dtype through its class (e.g. Float64DType):
 # plain numeric dtypes only, never ``object``.
@@ -32,8 +34,13 @@ _NUMERIC_DTYPES = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
                    'float64')
 
 
-class UnreadableCheckpointError(RuntimeError):
-    """The file is not a complete checkpoint (truncated, empty, corrupt)."""
+class UnreadableCheckpointError(MMBYOLError, RuntimeError):
+    """The file is not a complete checkpoint (truncated, empty, corrupt, or
+    not a checkpoint at all)."""
+
+
+class CheckpointNotFoundError(MMBYOLError, FileNotFoundError):
+    """No file at the checkpoint's path."""
 
 
 class UnsafeCheckpointError(UnreadableCheckpointError):
@@ -77,6 +84,27 @@ def _unsafe_names(source: Union[str, io.BytesIO]) -> list:
     return [n for n in names if n not in allowed]
 
 
+# torch.save writes a zip archive (torch >= 1.6) or, in the legacy format, a
+# pickle, which starts with the PROTO opcode.
+_MAGIC = (b'PK\x03\x04', b'\x80')
+
+
+def _check_format(path: str, source: Union[str, io.BytesIO]) -> None:
+    """Refuse a file that is neither format, naming what it looks like."""
+    if isinstance(source, io.BytesIO):
+        head = source.getvalue()[:4]
+    else:
+        with open(source, 'rb') as f:
+            head = f.read(4)
+    if not head:
+        raise UnreadableCheckpointError(f'{path} is empty')
+    if not head.startswith(_MAGIC):
+        shown = head.decode('ascii', 'replace')
+        raise UnreadableCheckpointError(
+            f'{path} is not a PyTorch checkpoint (it starts with {shown!r}, '
+            'not a zip archive or a pickle)')
+
+
 def load_checkpoint_safely(path: str,
                            map_location: Union[str, torch.device,
                                                Callable, None] = 'cpu'
@@ -89,19 +117,23 @@ def load_checkpoint_safely(path: str,
         map_location: as for :func:`torch.load`. Defaults to ``'cpu'``.
 
     Raises:
-        FileNotFoundError: no such file.
+        CheckpointNotFoundError: no such file (a ``FileNotFoundError``).
         UnsafeCheckpointError: the file holds pickled objects outside the
             allow-list (possibly code); it is not loaded.
-        UnreadableCheckpointError: the file is truncated or not a
-            checkpoint.
+        UnreadableCheckpointError: the file is a directory, empty,
+            truncated, or not a checkpoint.
     """
     if '://' in path:
         from mmengine.fileio import get
         source: Union[str, io.BytesIO] = io.BytesIO(get(path))
+    elif osp.isdir(path):
+        raise UnreadableCheckpointError(
+            f'{path} is a directory, not a checkpoint file')
     elif not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint {path} does not exist')
+        raise CheckpointNotFoundError(f'checkpoint {path} does not exist')
     else:
         source = path
+    _check_format(path, source)
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
             return torch.load(source, map_location=map_location,

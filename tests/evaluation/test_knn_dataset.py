@@ -5,7 +5,7 @@ from mmengine.dataset import default_collate
 from mmbyol.evaluation import KNNAccuracy, KNNEvalDataset, knn_evaluate
 from mmbyol.functional import pool_features
 from mmbyol.registry import MODELS
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from tests.conftest import tiny_byol_cfg
 from tests.engine.hooks.test_knn_hook import BANK, QUERY
 

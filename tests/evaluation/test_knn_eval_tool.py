@@ -7,7 +7,7 @@ from mmengine.dataset import default_collate
 
 from mmbyol.functional import pool_features
 from mmbyol.registry import DATASETS, MODELS
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from tests.evaluation.test_knn import brute_force_scores
 from tests.conftest import load_script
 

@@ -9,7 +9,7 @@ from mmpretrain.models import ResNet, ResNet_CIFAR
 
 from mmbyol.functional import pool_features
 from mmbyol.registry import MODELS
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from mmbyol.utils.export import convert_backbone, load_checkpoint_file
 from tests.conftest import load_script, tiny_byol_cfg
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from tests.engine.hooks.test_knn_hook import BANK, QUERY, tiny_runner
 from tests.conftest import load_script
 

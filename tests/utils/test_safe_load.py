@@ -7,7 +7,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import Runner
 
-from mmbyol.utils import load_checkpoint_safely, register_all_modules
+from mmbyol import register_all_modules
+from mmbyol.utils import load_checkpoint_safely
 from mmbyol.utils.safe_load import (UnreadableCheckpointError,
                                     UnsafeCheckpointError)
 from tests.engine.runner._tiny import tiny_cfg, train

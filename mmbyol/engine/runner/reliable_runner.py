@@ -22,24 +22,33 @@ from mmengine.visualization import Visualizer
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
+from mmbyol.engine.hooks import BYOLMomentumHook
+from mmbyol.engine.preflight import check_batch_size
 from mmbyol.registry import MODEL_WRAPPERS, RUNNERS
+from mmbyol.utils.errors import ConfigError, MMBYOLError
 from mmbyol.utils.host_memory import reuse_host_memory
-from mmbyol.utils.preflight import check_batch_size
 from mmbyol.utils.safe_load import (UnreadableCheckpointError,
                                     UnsafeCheckpointError,
                                     load_checkpoint_safely)
+from .checkpoint_files import (TEMPORARY_SUFFIX, checkpoints_by_progress,
+                               read_pointer, remove_temporaries)
+from .checkpoint_fit import CheckpointMismatchError, mismatches
 from .checkpoint_hook import AtomicCheckpointHook
 from .loops import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop
 from .rng_state import capture_rng_state
 from .sampler import PerSampleSeeded, ResumableSampler
+from .stop_signal import StopRequest
 
-_CKPT_NAME = re.compile(r'^(?:epoch|iter)_(\d+)\.pth$')
 _LOOPS = {
     'EpochBasedTrainLoop': ResumableEpochBasedTrainLoop,
     EpochBasedTrainLoop: ResumableEpochBasedTrainLoop,
     'IterBasedTrainLoop': ResumableIterBasedTrainLoop,
     IterBasedTrainLoop: ResumableIterBasedTrainLoop,
 }
+
+
+class CheckpointSaveError(MMBYOLError):
+    """A checkpoint could not be written (e.g. the disk is full)."""
 
 
 def _unused_timestamp(stamp: str) -> str:
@@ -66,21 +75,33 @@ def _unused_timestamp(stamp: str) -> str:
 class ReliableRunner(Runner):
     """:class:`mmengine.runner.Runner` that a week-long run can trust.
 
-    Select it with ``runner_type = 'ReliableRunner'`` (mmbyol's
+    Select it with ``runner_type = 'mmbyol.ReliableRunner'`` (mmbyol's
     ``default_runtime.py`` does).  Same arguments and config keys; it
 
     * loads every checkpoint (``resume``, ``load_from``) with
-      :func:`~mmbyol.utils.load_checkpoint_safely` (``weights_only=True``);
-    * saves atomically (temporary file, fsync, rename) through
-      :class:`AtomicCheckpointHook`, which replaces ``CheckpointHook``;
+      :func:`~mmbyol.utils.load_checkpoint_safely` (``weights_only=True``),
+      and refuses one that does not fit the model (missing, unexpected or
+      other-shaped tensors) unless the config sets ``load_partial=True``;
+      ``--resume`` takes only a training checkpoint of this runner;
+    * saves atomically (temporary file, fsync, rename; the temporary file is
+      removed when the save fails) through :class:`AtomicCheckpointHook`,
+      which replaces ``CheckpointHook``; a model holding non-finite weights
+      or statistics is never saved; temporary files of interrupted saves are
+      removed before anything else writes to the work dir;
+    * stops on SIGTERM or SIGINT after the current iteration with a
+      resumable checkpoint (:class:`~.stop_signal.StopRequest`);
     * resumes exactly: the checkpoint's ``meta.resume_state`` holds every
       rank's Python/numpy/torch(/CUDA) random state and the sampler seed;
       ``DefaultSampler`` becomes :class:`ResumableSampler` (same order, plus
       per-sample augmentation seeds) and the stock train loops their
       ``Resumable*`` subclasses, which start inside an epoch;
-    * ``resume=True`` without ``load_from`` (``--resume auto``) tries the
-      newest ``epoch_*/iter_*.pth`` first and skips unreadable ones with a
+    * ``resume=True`` without ``load_from`` (``--resume``) takes the
+      checkpoint of the work dir with the furthest training progress (by
+      its name: ``iter_N``/``epoch_N``), skipping unreadable ones with a
       warning; a checkpoint with foreign pickled objects stops the run;
+    * moves BYOL's target network: a model with ``update_target`` and no
+      :class:`BYOLMomentumHook` in the config gets one (with
+      ``1 - model.base_momentum`` as ``base_tau`` when set);
     * trains multi-process on CPU: gloo instead of nccl, DDP without
       ``device_ids``, ``sync_bn`` ignored with a warning (SyncBN needs a
       GPU), and :class:`GuardedDistributedDataParallel` as the default
@@ -88,11 +109,11 @@ class ReliableRunner(Runner):
     * refuses a training batch larger than what each process gets;
     * with ``env_cfg = dict(reuse_host_memory=True)`` (mmbyol's default
       runtime) keeps freed host memory for reuse
-      (:func:`~mmbyol.utils.reuse_host_memory`): 1.35x faster CPU
-      iterations in the README's benchmark.
+      (:func:`~mmbyol.utils.reuse_host_memory`).
     """
 
     _loaded_meta: dict = {}
+    _resuming: bool = False
 
     # ------------------------------------------------------------ building
     def setup_env(self, env_cfg: dict) -> None:
@@ -112,6 +133,11 @@ class ReliableRunner(Runner):
                 torch.distributed.init_process_group(**kwargs)
         super().setup_env(env_cfg)
         self._timestamp = _unused_timestamp(self._timestamp)
+        # Before the logger, the visualizer and the config dump write into
+        # the work dir: what interrupted saves left there takes no space.
+        self._removed_temporaries = (remove_temporaries(self.work_dir)
+                                     if is_main_process() else [])
+        self.stop_request = StopRequest()
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
         hooks = dict(hooks or {})
@@ -121,6 +147,25 @@ class ReliableRunner(Runner):
                 'type') in ('CheckpointHook', CheckpointHook):
             hooks['checkpoint'] = dict(ckpt, type=AtomicCheckpointHook)
         super().register_default_hooks(hooks)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        if not hasattr(model, 'update_target'):
+            return
+        base_tau = getattr(model, 'base_tau', None)
+        hooks = [h for h in self.hooks if isinstance(h, BYOLMomentumHook)]
+        if not hooks:
+            self.register_hook(BYOLMomentumHook(base_tau=base_tau or 0.996))
+            self.logger.info(
+                'no BYOLMomentumHook in the config: the target network moves '
+                f'with base_tau={base_tau or 0.996} after every optimizer step')
+        elif base_tau is not None and hooks[0].schedule.base_tau != base_tau:
+            raise ConfigError(
+                f'model.base_momentum={1 - base_tau:g} (base_tau '
+                f'{base_tau:g}) disagrees with the BYOLMomentumHook\'s '
+                f'base_tau={hooks[0].schedule.base_tau:g}: set one of them')
 
     def build_train_loop(self, loop):
         if isinstance(loop, dict):
@@ -157,9 +202,7 @@ class ReliableRunner(Runner):
                 if hasattr(dataset, 'full_init'):
                     dataset.full_init()
             cfg['sampler'] = dict(sampler, type=ResumableSampler)
-            if sampler.get('per_sample_seed', True):
-                dataset = PerSampleSeeded(dataset)
-            cfg['dataset'] = dataset
+            cfg['dataset'] = PerSampleSeeded(dataset)
         loader = Runner.build_dataloader(cfg, seed=seed,
                                          diff_rank_seed=diff_rank_seed)
         loader.generator = torch.Generator().manual_seed(
@@ -191,17 +234,50 @@ class ReliableRunner(Runner):
             ]
         return MODEL_WRAPPERS.build(cfg, default_args=default_args)
 
+    # ------------------------------------------------------------ training
+    def train(self):
+        """MMEngine's, with SIGTERM/SIGINT turned into a checkpoint and a
+        clean stop after the current iteration."""
+        self.stop_request.install()
+        try:
+            return super().train()
+        finally:
+            self.stop_request.uninstall()
+
     # ---------------------------------------------------------- checkpoints
+    def _unwrapped(self):
+        return self.model.module if is_model_wrapper(
+            self.model) else self.model
+
+    def _non_finite(self) -> List[str]:
+        """Names of the model's floating-point tensors holding NaN/inf."""
+        state = self._unwrapped().state_dict()
+        names = [k for k, v in state.items() if v.is_floating_point()]
+        if not names:
+            return []
+        finite = torch.stack([state[k].isfinite().all() for k in names])
+        return [k for k, ok in zip(names, finite.tolist()) if not ok]
+
     def save_checkpoint(self, out_dir: str, filename: str,
                         file_client_args: Optional[dict] = None,
                         save_optimizer: bool = True,
                         save_param_scheduler: bool = True,
                         meta: Optional[dict] = None,
                         by_epoch: bool = True,
-                        backend_args: Optional[dict] = None) -> None:
+                        backend_args: Optional[dict] = None) -> bool:
         """MMEngine's save plus ``meta['resume_state']``, written to
         ``filename + '.tmp'``, fsynced and renamed (local files).  Call it
-        on every rank (the random states are gathered)."""
+        on every rank (the random states are gathered).
+
+        Returns:
+            bool: False when nothing was written because the model holds
+            non-finite weights or statistics (the last checkpoint is then
+            still the last good one).
+
+        Raises:
+            CheckpointSaveError: the file could not be written (e.g. a
+                full disk); no temporary file is left behind.
+        """
         meta = dict(meta or {})
         rng = capture_rng_state()
         rngs = all_gather_object(rng) if is_distributed() else [rng]
@@ -210,45 +286,113 @@ class ReliableRunner(Runner):
         meta['resume_state'] = dict(
             rng=rngs, sampler_seed=getattr(sampler, 'seed', None))
         if not is_main_process():
-            return
+            return True
+        path = osp.join(out_dir, filename)
+        bad = self._non_finite()
+        if bad:
+            self.logger.warning(
+                f'not saving {path}: {len(bad)} weights or statistics are '
+                f'not finite (e.g. {bad[0]}); the last good checkpoint is '
+                f'{read_pointer(self.work_dir) or "none yet"}')
+            return False
         local = (file_client_args is None and backend_args is None
                  and '://' not in out_dir)
-        name = f'{filename}.tmp' if local else filename
-        super().save_checkpoint(out_dir, name, file_client_args,
-                                save_optimizer, save_param_scheduler, meta,
-                                by_epoch, backend_args)
-        if local:
-            tmp = osp.join(out_dir, name)
-            with open(tmp, 'rb') as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, osp.join(out_dir, filename))
-            dir_fd = os.open(out_dir, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        name = f'{filename}{TEMPORARY_SUFFIX}' if local else filename
+        tmp = osp.join(out_dir, name)
+        try:
+            super().save_checkpoint(out_dir, name, file_client_args,
+                                    save_optimizer, save_param_scheduler,
+                                    meta, by_epoch, backend_args)
+            if local:
+                with open(tmp, 'rb') as f:
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+                dir_fd = os.open(out_dir, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+        except BaseException as err:
+            if local and osp.exists(tmp):
+                os.remove(tmp)
+            if not isinstance(err, OSError):
+                raise
+            raise CheckpointSaveError(
+                f'could not write checkpoint {path}: {err.strerror or err}; '
+                'the last good checkpoint is '
+                f'{read_pointer(self.work_dir) or "none yet"}. Free space '
+                '(a save needs room for one more checkpoint), then continue '
+                'with --resume') from err
+        return True
 
     def load_checkpoint(self, filename: str, map_location='cpu',
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
-        """MMEngine's, reading the file with ``weights_only=True``."""
+        """MMEngine's, reading the file with ``weights_only=True`` and
+        refusing a checkpoint that does not fit the model (see the class
+        docstring)."""
+        if osp.isdir(filename):
+            raise UnreadableCheckpointError(
+                f'{filename} is a directory: give a checkpoint file, or '
+                '--resume with no value to continue from the furthest '
+                'checkpoint of the work dir')
         checkpoint = load_checkpoint_safely(filename, map_location)
-        self._loaded_meta = checkpoint.get('meta', {}) if isinstance(
-            checkpoint, dict) else {}
+        if not isinstance(checkpoint, dict):
+            raise CheckpointMismatchError(
+                f'{filename} holds a {type(checkpoint).__name__}, not a '
+                'checkpoint dict')
+        if self._resuming:
+            self._check_resumable(filename, checkpoint)
+        self._check_fits(filename, checkpoint, revise_keys)
+        self._loaded_meta = checkpoint.get('meta', {})
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
         checkpoint = _load_checkpoint_to_model(
-            model, checkpoint, strict, revise_keys=revise_keys)
+            self._unwrapped(), checkpoint, strict, revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
+    @staticmethod
+    def _check_resumable(filename: str, checkpoint: dict) -> None:
+        meta = checkpoint.get('meta')
+        missing = [k for k in ('state_dict', 'optimizer', 'message_hub')
+                   if k not in checkpoint]
+        if not isinstance(meta, dict) or 'iter' not in meta or missing:
+            what = ', '.join(missing + ([] if isinstance(meta, dict)
+                                        and 'iter' in meta else ['meta']))
+            raise CheckpointMismatchError(
+                f'{filename} is not a training checkpoint of this runner (no '
+                f'{what}): --resume continues a run; to start from its '
+                f'weights use load_from={filename}')
+
+    def _check_fits(self, filename: str, checkpoint: dict,
+                    revise_keys: list) -> None:
+        state = checkpoint.get('state_dict', checkpoint)
+        for pattern, replacement in revise_keys:
+            state = {re.sub(pattern, replacement, k): v
+                     for k, v in state.items()}
+        problems = mismatches(self._unwrapped(), state)
+        if not problems:
+            return
+        message = (f'{filename} does not fit the model: '
+                   f'{"; ".join(problems)}')
+        if self._resuming or not self.cfg.get('load_partial', False):
+            hint = ('' if self._resuming else
+                    '. To load the tensors that fit and keep the rest as '
+                    'initialised, set load_partial=True')
+            raise CheckpointMismatchError(message + hint)
+        self.logger.warning(f'{message}; loading what fits '
+                            '(load_partial=True)')
+
     def resume(self, filename: str, resume_optimizer: bool = True,
                resume_param_scheduler: bool = True,
                map_location='default') -> None:
-        super().resume(filename, resume_optimizer, resume_param_scheduler,
-                       map_location)
+        self._resuming = True
+        try:
+            super().resume(filename, resume_optimizer,
+                           resume_param_scheduler, map_location)
+        finally:
+            self._resuming = False
         state = self._loaded_meta.get('resume_state')
         if state is None:
             self.logger.warning(
@@ -268,43 +412,30 @@ class ReliableRunner(Runner):
                 sampler_seed=state.get('sampler_seed')))
 
     def resume_candidates(self) -> List[str]:
-        """``epoch_*.pth``/``iter_*.pth`` in the work dir (and where
-        ``last_checkpoint`` points), newest first."""
-        dirs = {self.work_dir}
-        pointer = osp.join(self.work_dir, 'last_checkpoint')
-        if osp.isfile(pointer):
-            with open(pointer) as f:
-                last = f.read().strip()
-            if last:
-                dirs.add(osp.dirname(last) or self.work_dir)
-        found = {}
-        for folder in dirs:
-            if not osp.isdir(folder):
-                continue
-            for name in os.listdir(folder):
-                match = _CKPT_NAME.match(name)
-                path = osp.join(folder, name)
-                if match and osp.isfile(path):
-                    found[osp.realpath(path)] = (os.stat(path).st_mtime_ns,
-                                                 int(match.group(1)), path)
-        return [v[2] for v in sorted(found.values(), reverse=True)]
+        """The work dir's ``epoch_*.pth``/``iter_*.pth``, furthest training
+        progress first (never by modification time)."""
+        try:
+            per_epoch = len(self.train_loop.dataloader)
+        except TypeError:
+            per_epoch = None
+        return checkpoints_by_progress(self.work_dir, per_epoch)
 
     def load_or_resume(self) -> None:
+        for path in self._removed_temporaries:
+            self.logger.warning(f'removed {path}, left by a save that did '
+                                'not finish')
+        self._removed_temporaries = []
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
-        if is_main_process():  # torn files of saves that were killed
-            for name in os.listdir(self.work_dir):
-                if name.endswith('.pth.tmp'):
-                    os.remove(osp.join(self.work_dir, name))
         for path in self.resume_candidates():
             try:
                 self.resume(path)
             except UnsafeCheckpointError:
                 raise
             except UnreadableCheckpointError as err:
-                self.logger.warning(f'--resume auto: skipping {path}: {err}')
+                self.logger.warning(f'--resume: skipping {path}: {err}')
                 continue
-            self.logger.info(f'Auto-resumed from {path}')
+            self.logger.info(f'Resumed from {path}')
             return
         self.logger.info(f'No checkpoint to resume in {self.work_dir}: '
                          'training from the start')

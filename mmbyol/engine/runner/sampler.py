@@ -87,24 +87,19 @@ class ResumableSampler(DefaultSampler):
     that can skip the start of an epoch and yields per-sample seeds.
 
     Args:
-        dataset (Sized): the dataset (wrapped in :class:`PerSampleSeeded`
-            when ``per_sample_seed``).
+        dataset (Sized): the dataset, wrapped in :class:`PerSampleSeeded`.
         shuffle (bool): as DefaultSampler. Defaults to True.
         seed (int, optional): as DefaultSampler.
         round_up (bool): as DefaultSampler. Defaults to True.
-        per_sample_seed (bool): yield ``(index, seed)`` keys. Defaults to
-            True.
     """
 
     def __init__(self,
                  dataset: Sized,
                  shuffle: bool = True,
                  seed=None,
-                 round_up: bool = True,
-                 per_sample_seed: bool = True) -> None:
+                 round_up: bool = True) -> None:
         super().__init__(dataset, shuffle=shuffle, seed=seed,
                          round_up=round_up)
-        self.per_sample_seed = per_sample_seed
         self._skip = 0
 
     def skip_next(self, num_samples: int) -> None:
@@ -114,7 +109,5 @@ class ResumableSampler(DefaultSampler):
     def __iter__(self) -> Iterator:
         indices = list(super().__iter__())[self._skip:]
         self._skip = 0
-        if not self.per_sample_seed:
-            return iter(indices)
         return iter([(i, sample_seed(self.seed, self.epoch, i))
                      for i in indices])

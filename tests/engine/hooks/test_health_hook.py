@@ -10,7 +10,7 @@ from mmengine.logging import MessageHub
 import mmbyol.engine.hooks.health_hook as health_module
 from mmbyol.engine.hooks import BYOLHealthHook
 from mmbyol.functional import projection_std
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from tests.engine.hooks.test_knn_hook import tiny_runner
 
 

@@ -12,7 +12,7 @@ from mmbyol.engine.hooks import KNNHook
 from mmbyol.evaluation import knn_evaluate
 from mmbyol.functional import pool_features
 from mmbyol.registry import DATASETS
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from tests.conftest import tiny_byol_cfg
 
 SIZE = 16

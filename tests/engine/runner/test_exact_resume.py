@@ -4,7 +4,7 @@ the middle of an epoch and with data-loader workers."""
 import pytest
 
 from mmbyol.engine.runner import ResumableSampler
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from tests.engine.runner._tiny import (assert_same_weights, tiny_cfg, train,
                                        weights)
 

@@ -9,7 +9,8 @@ from mmengine.optim import OptimWrapper
 
 from mmbyol.models.nonfinite_guard import NonFiniteLossError
 from mmbyol.registry import MODELS
-from mmbyol.utils import load_checkpoint_safely, register_all_modules
+from mmbyol import register_all_modules
+from mmbyol.utils import load_checkpoint_safely
 from tests.conftest import tiny_byol_cfg
 from tests.engine.runner._tiny import tiny_cfg, train
 
@@ -121,7 +122,7 @@ def test_run_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(BYOL, 'loss', loss_nan_from_iter_3)
     cfg = tiny_cfg(tmp_path, loop='iter', max_iters=9, ckpt_interval=3)
     cfg.model.max_nonfinite_steps = 2
-    with pytest.raises(NonFiniteLossError, match='iteration 5'):
+    with pytest.raises(NonFiniteLossError, match='iteration 6,'):
         train(cfg)
     assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['iter_3.pth']
     ckpt = load_checkpoint_safely(str(tmp_path / 'iter_3.pth'))

@@ -2,7 +2,7 @@
 import mmengine.runner.runner as mmengine_runner
 
 from mmbyol.registry import RUNNERS
-from mmbyol.utils import register_all_modules
+from mmbyol import register_all_modules
 from tests.engine.runner._tiny import tiny_cfg
 
 

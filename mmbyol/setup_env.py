@@ -5,22 +5,15 @@ from mmengine import DefaultScope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import every mmbyol (and MMPretrain) module so the registries are full.
+    """Fill the registries: mmbyol's (``import mmbyol`` did) and MMPretrain's.
 
     Args:
         init_default_scope (bool): also make ``'mmbyol'`` the default scope,
             so that names in configs resolve in mmbyol's registries first and
             then in MMPretrain's and MMEngine's. Defaults to True.
     """
-    import mmbyol.datasets  # noqa: F401
-    import mmbyol.engine  # noqa: F401
-    import mmbyol.evaluation  # noqa: F401
-    import mmbyol.models  # noqa: F401
     from mmpretrain.utils import register_all_modules as register_mmpretrain
     register_mmpretrain(init_default_scope=False)
-    from .safe_load import use_safe_loader_in_mmengine
-    use_safe_loader_in_mmengine()
-
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()
