@@ -19,12 +19,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_gloo_ranks_stay_identical(tmp_path):
-    cfg = tiny_cfg(tmp_path, loop='iter', max_iters=4, batch_size=4,
-                   samples=24, ckpt_interval=4)
-    cfg.sync_bn = 'torch'  # must fall back cleanly without CUDA
+def _two_ranks(tmp_path, cfg) -> str:
+    """Train ``cfg`` with ``tools/dist_train.sh CFG 2``; returns the log."""
     cfg.custom_imports = dict(imports=['tests._rank_dump_hook'])
-    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RankDumpHook')]
     cfg.dump(str(tmp_path / 'cfg.py'))
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
                OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
@@ -34,17 +31,30 @@ def test_two_gloo_ranks_stay_identical(tmp_path):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
-    assert "sync_bn='torch' ignored" in log
+    return log
 
-    ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True)
-             for r in (0, 1)]
-    assert ranks[0]['wrapper'] == 'GuardedDistributedDataParallel'
+
+def _same_weights_on_both_ranks(ranks) -> None:
     params = [n for n, p in ranks[0]['state'].items()
               if 'running' not in n and 'num_batches' not in n]
     assert any(n.startswith('target_backbone.') for n in params)
     for name in params:
         assert torch.equal(ranks[0]['state'][name], ranks[1]['state'][name]), \
             name
+
+
+def test_two_gloo_ranks_stay_identical(tmp_path):
+    cfg = tiny_cfg(tmp_path, loop='iter', max_iters=4, batch_size=4,
+                   samples=24, ckpt_interval=4)
+    cfg.sync_bn = 'torch'  # must fall back cleanly without CUDA
+    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RankDumpHook')]
+    log = _two_ranks(tmp_path, cfg)
+    assert "sync_bn='torch' ignored" in log
+
+    ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True)
+             for r in (0, 1)]
+    assert ranks[0]['wrapper'] == 'GuardedDistributedDataParallel'
+    _same_weights_on_both_ranks(ranks)
     # DistributedSampler-style sharding: each epoch (3 iterations of 4) the
     # ranks see disjoint halves of the 24 samples.
     for r in ranks:
@@ -52,3 +62,34 @@ def test_two_gloo_ranks_stay_identical(tmp_path):
     epoch0 = [set(sum(r['seen'][:3], [])) for r in ranks]
     assert not epoch0[0] & epoch0[1] and len(epoch0[0] | epoch0[1]) == 24
     assert (tmp_path / 'iter_4.pth').exists()  # rank 0 saved
+
+
+def test_a_nan_on_one_rank_skips_the_step_on_both(tmp_path):
+    """Rank 1's forward pass makes NaN at iteration 3 (1-based); both ranks
+    skip that step, and on both every weight and buffer (BatchNorm
+    statistics of the online and target networks) is as it was before it;
+    the log names the rank and its value, not a finite loss."""
+    cfg = tiny_cfg(tmp_path, loop='iter', max_iters=4, batch_size=4,
+                   samples=24, ckpt_interval=4)
+    cfg.model.data_preprocessor = dict(
+        type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3)
+    cfg.log_level = 'INFO'
+    cfg.custom_hooks = cfg.custom_hooks + [
+        dict(type='RankDumpHook'),
+        dict(type='ZeroStdOnRankHook', rank=1, at=2)]
+    log = _two_ranks(tmp_path, cfg)
+    assert 'non-finite loss (rank 1: nan) at iteration 3: step skipped on ' \
+        'every rank' in log
+    for rank in (0, 1):
+        states = torch.load(tmp_path / f'skipped{rank}.pt',
+                            weights_only=True)
+        assert any(k.startswith('target_') and 'running_mean' in k
+                   for k in states['before'])
+        for key, value in states['before'].items():
+            assert torch.equal(value, states['after'][key]), (rank, key)
+    ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True)
+             for r in (0, 1)]
+    _same_weights_on_both_ranks(ranks)
+    for state in (r['state'] for r in ranks):
+        assert all(torch.isfinite(v).all() for v in state.values()
+                   if v.is_floating_point())

@@ -14,6 +14,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # with skip_bad_images=True: the distinct unreadable files of each epoch
+    skipped_images=dict(type='SkippedImagesHook'),
 )
 
 env_cfg = dict(

@@ -3,6 +3,7 @@ import os.path as osp
 from typing import List
 
 from mmbyol.registry import DATASETS
+from mmbyol.utils.errors import DataNotFoundError
 from .base import ImageListBase
 
 
@@ -24,7 +25,7 @@ class FileListDataset(ImageListBase):
 
     def load_data_list(self) -> List[dict]:
         if not self.ann_file or not osp.isfile(self.ann_file):
-            raise FileNotFoundError(
+            raise DataNotFoundError(
                 f'{type(self).__name__}: file list "{self.ann_file}" does '
                 'not exist (data_root + ann_file)')
         root = self.data_prefix.get('img_path', '') or self.data_root
@@ -43,6 +44,6 @@ class FileListDataset(ImageListBase):
                     info['gt_label'] = label
                 data_list.append(info)
         if not data_list:
-            raise ValueError(f'{type(self).__name__}: "{self.ann_file}" '
+            raise DataNotFoundError(f'{type(self).__name__}: "{self.ann_file}" '
                              'lists no images')
         return data_list

@@ -13,3 +13,7 @@ class MMBYOLError(Exception):
 
 class ConfigError(MMBYOLError, ValueError):
     """A config value that cannot work, with the key that holds it."""
+
+
+class DataNotFoundError(MMBYOLError, FileNotFoundError):
+    """An image folder or file list that is missing or holds no images."""

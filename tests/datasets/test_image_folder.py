@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from mmbyol.datasets import FileListDataset, ImageFolderDataset
+from mmbyol.utils.errors import ConfigError
 
 
 def infos(ds):
@@ -21,11 +22,21 @@ def test_flat_and_nested_folders(tmp_path):
     ds = ImageFolderDataset(data_root=str(tmp_path), data_prefix='train')
     names = [d['img_path'].split('train/')[1] for d in infos(ds)]
     assert names == ['x.jpg', 'a/y.PNG', 'a/b/c/z.jpeg', 'b/w.bmp']
+    # labelled: an image directly in the root has no class
+    with pytest.raises(ConfigError, match=r'1 images lie directly in .*'
+                       r'\(e.g. x.jpg\)'):
+        ImageFolderDataset(data_root=str(tmp_path),
+                           data_prefix=dict(img_path='train'),
+                           with_label=True)
+    (tmp_path / 'train' / 'x.jpg').unlink()
     labelled = ImageFolderDataset(data_root=str(tmp_path),
                                   data_prefix=dict(img_path='train'),
                                   with_label=True)
-    assert labelled.metainfo['classes'] == ('a', 'b')
-    assert [d['gt_label'] for d in infos(labelled)] == [0, 0, 1]
+    # the folder that holds an image is its class: nested folders stay apart
+    assert labelled.metainfo['classes'] == ('a', 'a/b/c', 'b')
+    names = [d['img_path'].split('train/')[1] for d in infos(labelled)]
+    assert names == ['a/y.PNG', 'a/b/c/z.jpeg', 'b/w.bmp']
+    assert [d['gt_label'] for d in infos(labelled)] == [0, 1, 2]
 
 
 def test_cifar10_folder_tree(cifar_folder):

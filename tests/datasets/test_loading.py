@@ -60,7 +60,7 @@ def test_bad_files_raise_an_error_naming_the_file(tmp_path, cifar_folder):
             read_rgb(str(tmp_path / name))
 
 
-def test_skip_bad_images_warns_with_a_count(tmp_path, cifar_folder):
+def test_skip_bad_images_counts_distinct_files(tmp_path, cifar_folder):
     good = next(cifar_folder.rglob('*.jpg'))
     shutil.copy(good, tmp_path / 'a_good.jpg')
     names = bad_files(tmp_path, good)
@@ -69,18 +69,26 @@ def test_skip_bad_images_warns_with_a_count(tmp_path, cifar_folder):
     assert len(strict) == 4
     with pytest.raises(BadImageError, match='corrupt.png'):
         strict[1]  # sorted: a_good, corrupt, notes, truncated
-    lenient = ImageFolderDataset(data_root=str(tmp_path),
-                                 pipeline=[dict(type='LoadRGBImage')],
-                                 skip_bad_images=True)
+    lenient = ImageFolderDataset(
+        data_root=str(tmp_path), skip_bad_images=True,
+        pipeline=[dict(type='LoadRGBImage'),
+                  dict(type='PackInputs', meta_keys=('img_path', ))])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        for i in range(1, 4):
-            out = lenient[i]
-            assert out['img_path'].endswith('a_good.jpg')
+        for _ in range(3):  # every bad file is drawn again and again
+            for i in range(1, 4):
+                out = lenient[i]
+                sample = out['data_samples']
+                assert sample.img_path.endswith('a_good.jpg')
+                # the sample drawn instead names what it replaced
+                assert str(tmp_path / names[[1, 2, 0][i - 1]]) in \
+                    sample.skipped_images
     bad = [w for w in caught if issubclass(w.category, BadImageWarning)]
-    assert len(bad) >= 3 and lenient.num_bad_images == len(bad)
-    assert any(n in str(bad[0].message) for n in names)
-    assert f'{len(bad)} bad image(s)' in str(bad[-1].message)
+    # one warning per distinct file, however often it is drawn
+    assert len(bad) == lenient.num_bad_images == 3
+    assert sorted(str(w.message).split('"')[1].split('/')[-1]
+                  for w in bad) == sorted(names)
+    assert 'skipped_images' not in lenient[0]['data_samples']  # a good one
 
 
 def test_worker_error_names_the_file(tmp_path, cifar_folder):

@@ -44,8 +44,8 @@ class BYOLViews(BaseTransform):
     Per view, one call of :func:`~mmbyol.augmentations.sample_view_params`
     draws the crop box, flip and colour parameters; the crop is resized
     with PyTorch's anti-aliased uint8 kernel (bicubic by default, as in the
-    paper; the same filters as PIL's ``Image.resize``, within 2 grey levels,
-    about 6x faster than PIL here) and, with
+    paper; the same filters as PIL's ``Image.resize``, within 2 grey
+    levels) and, with
     ``photometric=True``, colour jitter, grayscale, blur and solarize follow
     (:func:`~mmbyol.augmentations.apply_photometric_uint8`, the ops of the
     device path; on a CPU its fused kernels). With
@@ -100,8 +100,8 @@ class BYOLViews(BaseTransform):
         _, _, height, width = img.shape
         params = sample_view_params(1, spec, height, width, self.convention)
         top, left, h, w = params.crop[0].tolist()
-        # a dense channels-last crop takes PyTorch's fast uint8 kernel
-        # (about 3x faster than a strided one) and gives an NHWC result
+        # a dense channels-last crop takes PyTorch's vectorised uint8
+        # kernel (a strided one does not) and gives an NHWC result
         crop = img[..., top:top + h, left:left + w].contiguous(
             memory_format=torch.channels_last)
         view = F.interpolate(crop, size=(self.size, self.size),

@@ -4,12 +4,13 @@ from mmcv.transforms import BaseTransform
 from PIL import Image
 
 from mmbyol.registry import TRANSFORMS
+from mmbyol.utils.errors import MMBYOLError
 
 # transparent pixels are composited onto this colour (what a viewer shows)
 _BACKGROUND = (255, 255, 255)
 
 
-class BadImageError(OSError):
+class BadImageError(MMBYOLError, OSError):
     """A file that cannot be decoded to an image; the message names it."""
 
 
