@@ -20,5 +20,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# MMDetection with full mmcv (compiled ops) in .venv-detection; the mmcv
+# wheel is compiled once per machine and cached, a second run is a no-op.
+.PHONY: detection test-detection
+detection:
+	bash tools/build_detection_env.sh .venv-detection
+
+# The whole suite with the detection stack, tests/detection included.
+test-detection: detection
+	.venv-detection/bin/python -m pytest -q
+
 clean:
 	rm -rf $(VENV) work_dirs *.egg-info
