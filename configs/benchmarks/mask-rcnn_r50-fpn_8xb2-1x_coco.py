@@ -1,79 +1,23 @@
-# Mask R-CNN, ResNet-50-FPN, COCO 1x, backbone initialised from the BYOL
-# online encoder (not from torchvision). SyncBN in the backbone, the FPN and
-# the 4conv-1fc box head; every backbone stage trained.
-_base_ = ['./_base_/coco-instance_syncbn_1x.py']
+# Mask R-CNN, ResNet-50-FPN, COCO 1x (MMDetection's recipe: 8 GPUs x 2
+# images, SGD lr 0.02, 12 epochs), backbone initialised from the BYOL online
+# encoder instead of torchvision's. Export it first:
+#   python tools/extract_backbone.py BYOL_CKPT work_dirs/byol_r50_mmdet.pth --format mmdet
+# The base's data preprocessor already matches BYOL's input: images loaded
+# BGR, turned RGB (bgr_to_rgb=True), PyTorch-style ImageNet mean/std.
+_base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
+
+pretrained = 'work_dirs/byol_r50_mmdet.pth'
+# Self-supervised transfer: SyncBN in backbone, FPN and heads, BN
+# statistics and affine parameters trained, no stage frozen (mmdet's
+# frozen_stages=0 would still freeze the stem).
+norm_cfg = dict(type='SyncBN', requires_grad=True)
 
 model = dict(
-    type='MaskRCNN',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_mask=True,
-        pad_size_divisor=32),
     backbone=dict(
-        type='ResNet', depth=50, num_stages=4, out_indices=(0, 1, 2, 3),
-        frozen_stages=-1, norm_cfg={{_base_.norm_cfg}}, norm_eval=False,
-        style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint={{_base_.pretrained}})),
-    neck=dict(type='FPN', in_channels=[256, 512, 1024, 2048],
-              out_channels=256, num_outs=5, norm_cfg={{_base_.norm_cfg}}),
-    rpn_head=dict(
-        type='RPNHead', in_channels=256, feat_channels=256,
-        anchor_generator=dict(type='AnchorGenerator', scales=[8],
-                              ratios=[0.5, 1.0, 2.0],
-                              strides=[4, 8, 16, 32, 64]),
-        bbox_coder=dict(type='DeltaXYWHBBoxCoder',
-                        target_means=[0.0] * 4, target_stds=[1.0] * 4),
-        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True,
-                      loss_weight=1.0),
-        loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
+        frozen_stages=-1, norm_cfg=norm_cfg, norm_eval=False,
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(
-        type='StandardRoIHead',
-        bbox_roi_extractor=dict(
-            type='SingleRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
-            out_channels=256, featmap_strides=[4, 8, 16, 32]),
-        bbox_head=dict(
-            type='Shared4Conv1FCBBoxHead', in_channels=256,
-            fc_out_channels=1024, roi_feat_size=7, num_classes=80,
-            norm_cfg={{_base_.norm_cfg}},
-            bbox_coder=dict(type='DeltaXYWHBBoxCoder',
-                            target_means=[0.0] * 4,
-                            target_stds=[0.1, 0.1, 0.2, 0.2]),
-            reg_class_agnostic=False,
-            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                          loss_weight=1.0),
-            loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-        mask_roi_extractor=dict(
-            type='SingleRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=14,
-                           sampling_ratio=0),
-            out_channels=256, featmap_strides=[4, 8, 16, 32]),
-        mask_head=dict(
-            type='FCNMaskHead', num_convs=4, in_channels=256,
-            conv_out_channels=256, num_classes=80,
-            norm_cfg={{_base_.norm_cfg}},
-            loss_mask=dict(type='CrossEntropyLoss', use_mask=True,
-                           loss_weight=1.0))),
-    train_cfg=dict(
-        rpn=dict(
-            assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7,
-                          neg_iou_thr=0.3, min_pos_iou=0.3,
-                          match_low_quality=True, ignore_iof_thr=-1),
-            sampler=dict(type='RandomSampler', num=256, pos_fraction=0.5,
-                         neg_pos_ub=-1, add_gt_as_proposals=False),
-            allowed_border=-1, pos_weight=-1, debug=False),
-        rpn_proposal=dict(nms_pre=2000, max_per_img=1000,
-                          nms=dict(type='nms', iou_threshold=0.7),
-                          min_bbox_size=0),
-        rcnn=dict(
-            assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
-                          neg_iou_thr=0.5, min_pos_iou=0.5,
-                          match_low_quality=True, ignore_iof_thr=-1),
-            sampler=dict(type='RandomSampler', num=512, pos_fraction=0.25,
-                         neg_pos_ub=-1, add_gt_as_proposals=True),
-            mask_size=28, pos_weight=-1, debug=False)),
-    test_cfg=dict(
-        rpn=dict(nms_pre=1000, max_per_img=1000,
-                 nms=dict(type='nms', iou_threshold=0.7), min_bbox_size=0),
-        rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5),
-                  max_per_img=100, mask_thr_binary=0.5)))
+        # with normalisation, four convolutions and one fc in the box head
+        bbox_head=dict(type='Shared4Conv1FCBBoxHead', norm_cfg=norm_cfg),
+        mask_head=dict(norm_cfg=norm_cfg)))
