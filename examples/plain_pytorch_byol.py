@@ -3,11 +3,13 @@
     python examples/plain_pytorch_byol.py path/to/images --epochs 100 \\
         --image-size 96 --batch-size 256 --out work_dirs/plain_byol
 
-``path/to/images`` is any folder of class (or just any) sub-folders with
-images, as ``torchvision.datasets.ImageFolder`` reads it; labels are ignored.
-The script trains a torchvision ResNet-18 with :class:`mmbyol.BYOLLearner`
-(the paper's augmentations drawn per sample on the training device, cosine
-tau schedule, target updated after every optimizer step) and saves
+``path/to/images`` is any folder of images, at any depth of sub-folders
+(class folders or none; labels are ignored), read as the Runner path reads
+it: :class:`mmbyol.datasets.ImageFolderDataset` decodes every image mode
+to RGB and skips unreadable files, which the summary lists. The script
+trains a torchvision ResNet-18 with :class:`mmbyol.BYOLLearner` (the
+paper's augmentations drawn per sample on the training device, cosine tau
+schedule, target updated after every optimizer step) and saves
 
 * ``encoder.pth``: ``learner.net.state_dict()``, which loads into
   ``torchvision.models.resnet18()``;
@@ -16,8 +18,9 @@ tau schedule, target updated after every optimizer step) and saves
 * ``byol_runner.pth``: the same as a checkpoint of mmbyol's Runner ``BYOL``
   with an MMPretrain ResNet-18 backbone (``ResNet_CIFAR`` with
   ``--cifar-stem``), for ``load_from``/``--resume`` and mmbyol's tools
-  (e.g. ``configs/byol_resnet18_cifar10.py``; keep the normalisation equal:
-  ``--mean``/``--std`` are the config's values divided by 255).
+  (e.g. ``configs/byol_resnet18_1xb256-coslr-200e_cifar10.py``; keep the
+  normalisation equal: ``--mean``/``--std`` are the config's values divided
+  by 255).
 """
 import argparse
 import json
@@ -28,10 +31,11 @@ import time
 import torch
 import torch.nn as nn
 import torchvision
+from mmengine.dataset import default_collate
 from torch.utils.data import DataLoader
-from torchvision import transforms
 from tqdm import tqdm
 
+from mmbyol.datasets import ImageFolderDataset
 from mmbyol.learner import BYOLLearner
 from mmbyol.utils import reuse_host_memory
 from mmbyol.utils.precision import autocast, autocast_dtype
@@ -39,7 +43,7 @@ from mmbyol.utils.precision import autocast, autocast_dtype
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Plain-PyTorch BYOL')
-    parser.add_argument('data', help='image folder (ImageFolder layout)')
+    parser.add_argument('data', help='image folder, any depth')
     parser.add_argument('--out', default='work_dirs/plain_byol')
     parser.add_argument('--image-size', type=int, default=96,
                         help='side of the augmented views')
@@ -75,17 +79,21 @@ def parse_args(argv=None):
 
 
 def build_loader(args, pin_memory: bool) -> DataLoader:
-    """uint8 tensors of one fixed size; augmentation happens on the device."""
+    """Batches of ``inputs`` (uint8 ``(N, 3, S, S)``; augmentation happens
+    on the device) and ``data_samples``, whose metainfo names the files
+    skipped in their place."""
     size = args.load_size or max(32, round(args.image_size * 8 / 7))
-    dataset = torchvision.datasets.ImageFolder(
-        args.data,
-        transform=transforms.Compose([
-            transforms.Resize(size),
-            transforms.CenterCrop(size),
-            transforms.PILToTensor(),
-        ]))
+    dataset = ImageFolderDataset(
+        data_prefix=args.data, skip_bad_images=True,
+        pipeline=[
+            dict(type='LoadRGBImage'),  # any mode -> RGB, or a bad image
+            dict(type='ResizeEdge', scale=size, backend='pillow'),
+            dict(type='CenterCrop', crop_size=size),
+            dict(type='PackInputs'),  # (3, S, S) uint8 tensor + metainfo
+        ])
     return DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
                       drop_last=len(dataset) >= args.batch_size,
+                      collate_fn=default_collate,
                       num_workers=args.workers, pin_memory=pin_memory,
                       persistent_workers=args.workers > 0)
 
@@ -132,12 +140,14 @@ def main(argv=None) -> dict:
     learner.attach(optimizer)  # target EMA after every optimizer.step()
 
     dtype = autocast_dtype('auto' if args.amp else 'float32', device.type)
-    start, step, loss = time.time(), 0, torch.zeros(())
+    start, step, loss, skipped = time.time(), 0, torch.zeros(()), set()
     bar = tqdm(total=total_steps, desc='BYOL', unit='step')
     learner.train()
     while step < total_steps:
-        for images, _ in loader:
-            images = images.to(device, non_blocking=True)
+        for batch in loader:
+            images = batch['inputs'].to(device, non_blocking=True)
+            for sample in batch['data_samples']:
+                skipped.update(sample.get('skipped_images', ()))
             with autocast(device.type, dtype):
                 loss = learner(images)
             optimizer.zero_grad(set_to_none=True)
@@ -163,7 +173,8 @@ def main(argv=None) -> dict:
     summary = dict(steps=step, final_loss=round(loss.item(), 4),
                    tau=learner.tau, seconds=round(time.time() - start, 1),
                    device=str(device), encoder=encoder_path,
-                   learner=learner_path, runner_checkpoint=runner_path)
+                   learner=learner_path, runner_checkpoint=runner_path,
+                   skipped_images=sorted(skipped))
     print(json.dumps(summary))
     return summary
 
