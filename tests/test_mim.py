@@ -16,9 +16,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 DIGITS = 'byol_resnet18-w16_1xb128-coslr-50e_digits.py'
-# One epoch of two iterations: 256 of the digits in batches of 128.
+# One epoch of two iterations: 32 of the digits in batches of 16.
 SHORT_RUN = ('--cfg-options', 'train_cfg.max_epochs=1',
-             'train_dataloader.dataset.indices=256')
+             'train_dataloader.dataset.indices=32',
+             'train_dataloader.batch_size=16')
 
 
 def metafile_models():
