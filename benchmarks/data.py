@@ -1,6 +1,7 @@
 """Source images per second per CPU core of three BYOL data pipelines.
 
-    python tools/benchmark_data.py [--images DIR] [--num 256] [--size 224]
+    python benchmarks/data.py [--images DIR] [--num 256] [--size 224]
+        [--batch 64] [--device cpu] [--tensor-ops] [--out result.json]
 
 On the same image files, in the same process, one thread each:
 
@@ -25,13 +26,15 @@ images (numba compiles mmbyol's fused CPU colour kernels on first use, see
 this process (``time.process_time``), so it means "per core" and is robust
 to other load; wall-clock numbers are reported too. Without ``--images``
 the benchmark writes ``--num`` ImageNet-sized JPEGs (500 x 375) with
-``tools/make_jpegs.py`` (upscaled CIFAR-10 images if
+``benchmarks/make_jpegs.py`` (upscaled CIFAR-10 images if
 ``../shared/data/cifar10/train.tar.gz`` exists, else smooth noise) to a
 temporary folder.
+
+Output: a table (images per second per core and wall-clock, and the ratio
+to the stock pipeline) and JSON (stdout, and ``--out``).
 """
 import argparse
 import copy
-import json
 import os
 import os.path as osp
 import sys
@@ -39,11 +42,14 @@ import tempfile
 import time
 from pathlib import Path
 
+if __package__ in (None, ''):  # `python benchmarks/data.py`: the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import torch
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_jpegs import make_images  # noqa: E402  (tools/make_jpegs.py)
+from benchmarks.make_jpegs import make_images
+from benchmarks.report import print_report
 
 
 def parse_args(argv=None):
@@ -189,7 +195,8 @@ def main(argv=None) -> dict:
         pass
     from mmbyol.augmentations.cpu_kernels import (cpu_kernels_enabled,
                                                   use_cpu_kernels)
-    from mmbyol.utils import register_all_modules, reuse_host_memory
+    from mmbyol import register_all_modules
+    from mmbyol.utils import reuse_host_memory
     register_all_modules()
     with tempfile.TemporaryDirectory() as tmp:
         if args.images:
@@ -225,16 +232,18 @@ def main(argv=None) -> dict:
         for r in rows:
             r['x_stock'] = round(r['images_per_s_per_core'] /
                                  stock[0]['images_per_s_per_core'], 2)
-    print(json.dumps(result, indent=1))
-    print(f'\n{"pipeline":64s} {"img/s/core":>10s} {"img/s wall":>10s} '
-          f'{"x stock":>8s}')
-    for r in rows:
-        print(f'{r["pipeline"]:64s} {r["images_per_s_per_core"]:10.1f} '
-              f'{r["images_per_s_wall"]:10.1f} {r.get("x_stock", 0):8.2f}')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=1)
+    print_report(result, table(rows), args.out)
     return result
+
+
+def table(rows: list) -> str:
+    lines = [f'{"pipeline":64s} {"img/s/core":>10s} {"img/s wall":>10s} '
+             f'{"x stock":>8s}']
+    for r in rows:
+        lines.append(f'{r["pipeline"]:64s} {r["images_per_s_per_core"]:10.1f}'
+                     f' {r["images_per_s_wall"]:10.1f} '
+                     f'{r.get("x_stock", 0):8.2f}')
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ the data, a checkpoint after every iteration, deterministic CPU kernels.
 
 Example::
 
-    python tools/fault_drill.py --kills 20 --epochs 10
+    python benchmarks/fault_drill.py --kills 20 --epochs 10
 
 prints a table and a JSON line
 ``{"kills": 20, "kills_during_save": 7, "survived": 20, "identical": true,
@@ -42,7 +42,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default=osp.join(
-        REPO, 'configs', 'byol_demo_digits.py'))
+        REPO, 'configs', 'byol_resnet18-w16_1xb128-coslr-50e_digits.py'))
     parser.add_argument('--work-dir', default='work_dirs/fault_drill')
     parser.add_argument('--kills', type=int, default=10)
     parser.add_argument('--samples', type=int, default=96,

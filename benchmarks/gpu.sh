@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
-# The GPU goals of the speed work in one command, for a machine with one
-# NVIDIA GPU and no OpenMMLab packages (such as a lent H100/H200 machine):
-# ResNet-50, 224 px, batch 256, bf16 + channels_last, batched augmentation
-# path, whole iteration against MMPretrain's BYOL in the same process
-# (tools/benchmark.py), then the data pipelines on the GPU
-# (tools/benchmark_data.py; on the CPU where there is no GPU). See
-# docs/speed.md.
+# The GPU measurements in one command, for a machine with one NVIDIA GPU and
+# no OpenMMLab packages (such as a lent H100/H200 machine): ResNet-50, 224 px,
+# batch 256, bf16 + channels_last, batched augmentation path, whole
+# iteration against MMPretrain's BYOL in the same process
+# (benchmarks/speed.py), then the data pipelines on the GPU
+# (benchmarks/data.py; on the CPU where there is no GPU).
 #
-#   bash tools/gpu_benchmark.sh prepare   # here, with a network: wheels for
-#                                         # Python 3.12 in .whl/, the CIFAR-10
-#                                         # archive in data/cifar10-archive/
-#   bash tools/gpu_benchmark.sh run       # there: results under $OUT
+#   bash benchmarks/gpu.sh prepare   # here, with a network: wheels for
+#                                    # Python 3.12 in .whl/, the CIFAR-10
+#                                    # archive in data/cifar10-archive/
+#   bash benchmarks/gpu.sh run       # there: results under $OUT
 #
 # `run` installs .whl/ (if present) into /tmp/site, writes NUM_IMAGES
-# ImageNet-sized JPEGs made from the archive (tools/make_jpegs.py), and
-# writes benchmark_gpu.{json,txt}, data_gpu.{json,txt} and nvidia-smi.txt
-# to $OUT (default work_dirs/gpu_benchmark). Knobs: BATCH (256), WORKERS
-# (cores - 2), ITERS (5), WARMUP (3), ROUNDS (3), NUM_IMAGES (4096), PYTHON,
-# WHEELS (the wheel folder, .whl), IMAGES (where the JPEGs go,
-# data/gpu_benchmark). tests/tools/test_gpu_benchmark.py runs it on the CPU
-# with tiny knobs.
+# ImageNet-sized JPEGs made from the archive (benchmarks/make_jpegs.py), and
+# writes speed_gpu.{json,txt}, data_gpu.{json,txt} and nvidia-smi.txt to
+# $OUT (default work_dirs/gpu_benchmark). Knobs: BATCH (256), WORKERS
+# (cores - 2), ITERS (5), WARMUP (3), ROUNDS (3), NUM_IMAGES (4096),
+# DATA_IMAGES (images timed by data.py, 512), PEAK_SIZE (side of the peak
+# matmul, speed.py's default), PYTHON, WHEELS (the wheel folder, .whl),
+# IMAGES (where the JPEGs go, data/gpu_benchmark).
+# benchmarks/tests/test_gpu.py runs it on the CPU with tiny knobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -42,7 +42,7 @@ prepare)
     mkdir -p "$ARCHIVE_DIR"
     cp ../shared/data/cifar10/train.tar.gz "$ARCHIVE_DIR/"
     du -sh "$WHEELS" "$ARCHIVE_DIR"
-    echo "device: run(command='bash tools/gpu_benchmark.sh run'," \
+    echo "device: run(command='bash benchmarks/gpu.sh run'," \
          "carry=['$WHEELS', '$ARCHIVE_DIR'], timeout_s=600)"
     ;;
 run)
@@ -51,29 +51,32 @@ run)
     if [ -d "$WHEELS" ]; then
         $PY -m pip install -q --no-index --no-deps --no-compile \
             --no-cache-dir --upgrade --target /tmp/site "$WHEELS"/*.whl
-        export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
+        export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
     fi
+    export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
     export PYTHONUNBUFFERED=1
     (nvidia-smi || true) > "$OUT/nvidia-smi.txt" 2>&1
     workers=${WORKERS:-$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))}
-    $PY tools/make_jpegs.py "$IMAGES/train" --num "${NUM_IMAGES:-4096}" \
+    $PY benchmarks/make_jpegs.py "$IMAGES/train" --num "${NUM_IMAGES:-4096}" \
         --tar "$ARCHIVE_DIR/train.tar.gz"
-    $PY tools/benchmark.py configs/byol_resnet50_8xb32.py --amp \
+    $PY benchmarks/speed.py configs/byol_resnet50_8xb32.py --amp \
         --channels-last --against-mmpretrain --iters "${ITERS:-5}" \
         --warmup "${WARMUP:-3}" --rounds "${ROUNDS:-3}" \
-        --out "$OUT/benchmark_gpu.json" --cfg-options \
+        ${PEAK_SIZE:+--peak-size "$PEAK_SIZE"} \
+        --out "$OUT/speed_gpu.json" --cfg-options \
         train_dataloader.batch_size="${BATCH:-256}" \
         train_dataloader.num_workers="$workers" \
         train_dataloader.dataset.data_root="$IMAGES" \
         train_dataloader.dataset.data_prefix=train \
-        env_cfg.cudnn_benchmark=True 2>&1 | tee "$OUT/benchmark_gpu.txt"
+        env_cfg.cudnn_benchmark=True 2>&1 | tee "$OUT/speed_gpu.txt"
     device=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
-    $PY tools/benchmark_data.py --device "$device" --images "$IMAGES/train" \
-        --num 512 --batch "${BATCH:-256}" --out "$OUT/data_gpu.json" \
+    $PY benchmarks/data.py --device "$device" --images "$IMAGES/train" \
+        --num "${DATA_IMAGES:-512}" --batch "${BATCH:-256}" \
+        --out "$OUT/data_gpu.json" \
         2>&1 | tee "$OUT/data_gpu.txt"
     ;;
 *)
-    echo "usage: bash tools/gpu_benchmark.sh prepare|run" >&2
+    echo "usage: bash benchmarks/gpu.sh prepare|run" >&2
     exit 2
     ;;
 esac

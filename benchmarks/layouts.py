@@ -1,8 +1,9 @@
 """Which backbone stages run faster in NCHW than in NHWC, for
 ``ChannelsLastHook(keep_nchw=...)``, and which get faster gradients as
-forward convolutions, for ``ConvBackwardAsForwardHook(stages=...)``.
+forward convolutions, for the experimental
+``ConvBackwardAsForwardHook(stages=...)`` of ``benchmarks/experiments``.
 
-    python tools/benchmark_layouts.py CONFIG [--batch N] [--size S]
+    python benchmarks/layouts.py CONFIG [--batch N] [--size S]
         [--dtype auto] [--repeats 5] [--margin 0.05] [--device cpu]
         [--cfg-options ...] [--out result.json]
 
@@ -29,20 +30,26 @@ that will train.
 import argparse
 import copy
 import statistics
+import sys
 import time
+from pathlib import Path
+
+if __package__ in (None, ''):  # `python benchmarks/layouts.py`: the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn as nn
 from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
+from benchmarks.experiments.conv_backward_as_forward import \
+    Conv2dBackwardAsForward
+from benchmarks.report import print_report
+from mmbyol import register_all_modules
 from mmbyol.datasets.transforms import view_size
-from mmbyol.models.layers import Conv2dBackwardAsForward
 from mmbyol.registry import MODELS
-from mmbyol.utils import (autocast_dtype, register_all_modules,
-                          reuse_host_memory)
+from mmbyol.utils import autocast_dtype, reuse_host_memory
 from mmbyol.utils.precision import DTYPES, autocast, dtype_name
-from mmbyol.utils.report import print_report
 
 LAYOUTS = {'nhwc': torch.channels_last, 'nchw': torch.contiguous_format}
 # each layout with the usual backward and with the forward-convolution one

@@ -1,35 +1,42 @@
 """Where one mmbyol training step spends its time, op by op (CPU).
 
-    python tools/profile_step.py CONFIG [--amp] [--channels-last]
-        [--keep-nchw layer4] [--backward-as-forward layer4] [--steps 2]
-        [--out step.json]
+    python benchmarks/profile_step.py CONFIG [--amp] [--channels-last]
+        [--keep-nchw layer4] [--backward-as-forward layer4] [--images DIR]
+        [--steps 2] [--out step.json]
 
-Builds the config's Runner as ``tools/benchmark.py`` does (same switches),
-runs warm-up steps on real batches, then times every ATen op of one
-``train_step`` with a ``TorchDispatchMode`` (each op is synchronous on a
-CPU). Ops are grouped by name and by the shapes, layouts (``CL`` for
+Builds the config's Runner as ``benchmarks/speed.py`` does (same switches
+and data), runs warm-up steps on real batches, then times every ATen op of
+one ``train_step`` with a ``TorchDispatchMode`` (each op is synchronous on
+a CPU). Ops are grouped by name and by the shapes, layouts (``CL`` for
 channels-last, ``strided(...)`` for neither layout) and dtypes of their
-first inputs; convolutions also get their
-GFLOP/s (forward: ``2 N K C_in H_out W_out / groups`` per call, backward
-twice that when both gradients are computed). Prints JSON and a table:
-the share of the step per kind of op and the costliest groups.
+first inputs; convolutions also get their GFLOP/s (forward:
+``2 N K C_in H_out W_out / groups`` per call, backward twice that when both
+gradients are computed). Prints a table (the share of the step per kind of
+op, then the costliest groups) and JSON (stdout, and ``--out``).
 
 The timer adds a few microseconds per op, so small ops look slower than
 they are; ``step_s`` (untimed) next to ``timed_step_s`` says by how much.
 """
 import argparse
-import json
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
+if __package__ in (None, ''):  # `python benchmarks/profile_step.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import torch
+from mmengine.config import DictAction
 from torch.utils._python_dispatch import TorchDispatchMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchmark  # noqa: E402  (tools/benchmark.py: configs and sides)
+from benchmarks import speed
+from benchmarks.instruments.timing import timed
+from benchmarks.report import print_report
+from benchmarks.sides import Side
+from benchmarks.speed_configs import mmbyol_config
+from mmbyol import register_all_modules
 
 KINDS = (('convolution_backward', 'convolution backward'),
          ('convolution', 'convolution forward'),
@@ -97,32 +104,32 @@ def parse_args(argv=None):
     p.add_argument('--keep-nchw', nargs='+', default=[], metavar='MODULE')
     p.add_argument('--backward-as-forward', nargs='+', default=[],
                    metavar='MODULE')
+    p.add_argument('--images', type=Path,
+                   help='train on this image folder (as benchmarks/speed.py)')
     p.add_argument('--steps', type=int, default=2, help='warm-up steps')
     p.add_argument('--top', type=int, default=15, help='groups in the table')
     p.add_argument('--out', help='also write the JSON here')
-    p.add_argument('--cfg-options', nargs='+',
-                   action=benchmark.DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    bench_args = benchmark.parse_args([args.config])
+    speed_args = speed.parse_args([args.config])
     for name in ('amp', 'channels_last', 'keep_nchw', 'backward_as_forward',
-                 'cfg_options'):
-        setattr(bench_args, name, getattr(args, name))
-    benchmark.register_all_modules(init_default_scope=False)
-    cfg = benchmark.mmbyol_config(bench_args, args.steps + 8,
-                                  tempfile.mkdtemp(prefix='mmbyol-prof-'))
-    side = benchmark.Side('mmbyol', cfg)
+                 'images', 'cfg_options'):
+        setattr(speed_args, name, getattr(args, name))
+    register_all_modules(init_default_scope=False)
+    cfg = mmbyol_config(speed_args, args.steps + 8,
+                        tempfile.mkdtemp(prefix='mmbyol-prof-'))
+    side = Side('mmbyol', cfg)
     side.setup()
     with side.active():
         batches = [next(side.loop.dataloader_iterator)
                    for _ in range(args.steps + 2)]
 
         def step(batch):
-            return benchmark.timed(lambda: side.model.train_step(
-                batch, optim_wrapper=side.optim_wrapper))
+            return timed(lambda: side.train_step(batch))
 
         for batch in batches[:args.steps]:
             step(batch)
@@ -149,19 +156,24 @@ def main(argv=None) -> dict:
                        for k, v in sorted(kinds.items(),
                                           key=lambda kv: -kv[1])},
         groups=rows)
-    print(json.dumps(result, indent=1))
-    print(f'\nstep {step_s:.3f} s untimed, {timed_s:.3f} s timed, '
-          f'ops {total_ms / 1e3:.3f} s')
-    for k, share in result['share_by_kind'].items():
-        print(f'  {k:22s} {100 * share:5.1f}%')
-    print(f'\n{"ms":>8s} {"calls":>5s} {"GFLOP/s":>8s}  op  inputs')
-    for r in rows[:args.top]:
-        gflops = f'{r["gflops"]:8.0f}' if r['gflops'] else ' ' * 8
-        print(f'{r["ms"]:8.1f} {r["calls"]:5d} {gflops}  {r["op"]}  '
-              f'{r["inputs"]}')
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=1))
+    print_report(result, table(result, args.top), args.out)
     return result
+
+
+def table(result: dict, top: int) -> str:
+    """The share of the step per kind of op, then the ``top`` costliest
+    groups."""
+    lines = [f"step {result['step_s']:.3f} s untimed, "
+             f"{result['timed_step_s']:.3f} s timed, "
+             f"ops {result['ops_ms'] / 1e3:.3f} s"]
+    for k, share in result['share_by_kind'].items():
+        lines.append(f'  {k:22s} {100 * share:5.1f}%')
+    lines.append(f'\n{"ms":>8s} {"calls":>5s} {"GFLOP/s":>8s}  op  inputs')
+    for r in result['groups'][:top]:
+        gflops = f'{r["gflops"]:8.0f}' if r['gflops'] else ' ' * 8
+        lines.append(f'{r["ms"]:8.1f} {r["calls"]:5d} {gflops}  {r["op"]}  '
+                     f'{r["inputs"]}')
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

@@ -2,39 +2,46 @@
 kNN top-1 on held-out images of the BYOL encoder and of the same encoder at
 random init, both measured in this run.
 
-    python tools/benchmark_quality.py CONFIG --budget-minutes 30
-    python tools/benchmark_quality.py CONFIG --epochs 200
+    python benchmarks/quality.py CONFIG --budget-minutes 30
+    python benchmarks/quality.py CONFIG --epochs 200
 
 Data: ``../shared/data/cifar10/train.tar.gz`` (50,000 JPEGs) is unpacked
-once to ``--data-root``. BYOL trains on images 0-4499 of each class (45,000,
-labels unused); the kNN bank is the same 45,000 images with labels, the
-queries the held-out images 4500-4999 (5,000), never trained on. The
-learning-rate schedule (linear warm-up, cosine) is fitted to the epochs
+once to ``--data-root`` (``benchmarks/cifar_jpegs.py``). BYOL trains on
+images 0-4499 of each class (45,000, labels unused; the config's training
+set is replaced by that folder, with the config's pipeline); the kNN bank
+is the same 45,000 images with labels, the queries the held-out images
+4500-4999 (5,000), never trained on. The kNN images are read as RGB
+(``LoadRGBImage``, as the training views are) and go through the run's own
+data preprocessor (``runner.model.data_preprocessor``, by ``KNNHook``).
+The learning-rate schedule (linear warm-up, cosine) is fitted to the epochs
 run; ``--budget-minutes`` times a few iterations first to pick the number
 of epochs, and stops at an epoch end if the budget is overrun by 15%.
+
+Output: a table (kNN top-1 and top-5 of both encoders) and JSON (stdout,
+and ``--out``).
 """
 import argparse
-import json
 import math
-import os
 import os.path as osp
 import sys
-import tarfile
 import time
+from pathlib import Path
+
+if __package__ in (None, ''):  # `python benchmarks/quality.py`: the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from benchmarks.cifar_jpegs import (ARCHIVE, ROOT, is_held_out, unpack,
+                                    use_images)
+from benchmarks.report import print_report
+from mmbyol import register_all_modules
 from mmbyol.engine.hooks import KNNHook
-from mmbyol.evaluation.splits import (balanced_subset, held_out_split,
-                                      scan_class_folders, write_ann_file)
-from mmbyol.utils import register_all_modules
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_TAR = osp.join(REPO, '..', 'shared', 'data', 'cifar10',
-                       'train.tar.gz')
+from mmbyol.evaluation.splits import (balanced_subset, scan_class_folders,
+                                      write_ann_file)
 
 
 def parse_args(argv=None):
@@ -46,8 +53,8 @@ def parse_args(argv=None):
     budget.add_argument('--epochs', type=int, help='train this many epochs')
     p.add_argument('--warmup-epochs', type=float, default=0.1,
                    help='warm-up: epochs, or a fraction of them if < 1')
-    p.add_argument('--data-tar', default=DEFAULT_TAR)
-    p.add_argument('--data-root', default='data/cifar10_benchmark')
+    p.add_argument('--data-tar', type=Path, default=ARCHIVE)
+    p.add_argument('--data-root', type=Path, default=ROOT)
     p.add_argument('--work-dir', default='work_dirs/benchmark_quality')
     p.add_argument('--k', type=int, default=200)
     p.add_argument('--temperature', type=float, default=0.1)
@@ -60,43 +67,55 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, help='torch.set_num_threads')
     p.add_argument('--calibration-iters', type=int, default=8)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', help='also write the JSON here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
 
 
+def _labelled(root: Path, split: str) -> tuple:
+    """Classes and ``[(split/class/file, label), ...]`` of ``root/split``."""
+    classes, files = scan_class_folders(str(root / split))
+    return classes, [(f'{split}/{c}/{f}', label)
+                     for label, c in enumerate(classes) for f in files[c]]
+
+
 def prepare_data(args) -> dict:
-    """Unpack once; write the train / kNN-bank / held-out lists."""
-    image_root = osp.join(args.data_root, 'train')
-    if not osp.isdir(image_root):
-        if not osp.isfile(args.data_tar):
-            sys.exit(f'error: {args.data_tar} not found (--data-tar)')
-        print(f'unpacking {args.data_tar} to {args.data_root} ...')
-        os.makedirs(args.data_root, exist_ok=True)
-        with tarfile.open(args.data_tar) as tar:
-            tar.extractall(args.data_root, filter='data')
-    classes, files = scan_class_folders(image_root)
-    train, held = held_out_split(classes, files, 4500, 4999)
-    lists = dict(held_out=held)
-    lists['train'] = train if args.train_fraction >= 1 else balanced_subset(
+    """Unpack once; the training indices and the kNN bank / held-out
+    lists."""
+    try:
+        root = unpack(args.data_tar, args.data_root)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err} (--data-tar)')
+    classes, train = _labelled(root, 'train')
+    _, held = _labelled(root, 'held_out')
+    assert not any(is_held_out(p) for p, _ in train)
+    assert all(is_held_out(p) for p, _ in held)
+    index = {p: i for i, (p, _) in enumerate(train)}
+    subset = train if args.train_fraction >= 1 else balanced_subset(
         train, args.train_fraction, args.seed)
-    lists['bank'] = train if args.bank_fraction >= 1 else balanced_subset(
+    bank = train if args.bank_fraction >= 1 else balanced_subset(
         train, args.bank_fraction, args.seed)
-    meta = osp.abspath(osp.join(args.data_root, 'meta_benchmark'))
+    lists = dict(bank=bank, held_out=held)
     paths = {}
     for name, samples in lists.items():
-        paths[name] = osp.join(meta, f'{name}.txt')
+        paths[name] = str(root.resolve() / 'meta_benchmark' / f'{name}.txt')
         write_ann_file(paths[name], samples)
-    assert not {p for p, _ in held} & {p for p, _ in train}
-    return dict(classes=classes, paths=paths,
-                sizes={k: len(v) for k, v in lists.items()})
+    # ImageFolderDataset lists train/ in the same sorted order
+    indices = None if subset is train else [index[p] for p, _ in subset]
+    return dict(root=root, classes=classes, paths=paths, indices=indices,
+                sizes=dict(train=len(subset), bank=len(bank),
+                           held_out=len(held)))
 
 
 def image_size(node, default: int = 32) -> int:
-    """The ``RandomResizedCrop`` size of the training views (or 32)."""
+    """The side of the training views: ``BYOLViews``' ``size`` or a
+    ``RandomResizedCrop``'s ``scale``, at any depth (or ``default``)."""
     if isinstance(node, dict):
-        if node.get('type') == 'RandomResizedCrop':
-            scale = node.get('scale', default)
-            return scale if isinstance(scale, int) else scale[0]
+        key = dict(BYOLViews='size', RandomResizedCrop='scale').get(
+            str(node.get('type')).split('.')[-1])
+        if key and node.get(key) is not None:
+            size = node[key]
+            return size if isinstance(size, int) else size[0]
         node = list(node.values())
     if isinstance(node, (list, tuple)):
         for item in node:
@@ -112,17 +131,15 @@ def build_cfg(args, data: dict, epochs: int, work_dir: str) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=args.seed)
+    extra = {} if data['indices'] is None else dict(indices=data['indices'])
+    use_images(cfg, data['root'] / 'train', **extra)
     loader = cfg.train_dataloader
-    loader.dataset = dict(
-        type='CustomDataset', data_root=args.data_root, data_prefix='train',
-        ann_file=data['paths']['train'], with_label=True,
-        metainfo=dict(classes=data['classes']),
-        pipeline=loader.dataset.pipeline)
     if args.num_workers is not None:
         loader.num_workers = args.num_workers
         loader.persistent_workers = args.num_workers > 0
     size = image_size(loader.dataset.pipeline)
-    eval_pipeline = [dict(type='LoadImageFromFile')]
+    # RGB, as the training views: the encoder's preprocessor does not swap
+    eval_pipeline = [dict(type='LoadRGBImage')]
     if size != 32:
         eval_pipeline.append(dict(type='Resize', scale=(size, size),
                                   backend='pillow', interpolation='bicubic'))
@@ -131,8 +148,7 @@ def build_cfg(args, data: dict, epochs: int, work_dir: str) -> Config:
     def eval_loader(name):
         return dict(batch_size=512, num_workers=loader.num_workers,
                     dataset=dict(type='CustomDataset',
-                                 data_root=args.data_root,
-                                 data_prefix='train',
+                                 data_root=str(data['root']),
                                  ann_file=data['paths'][name],
                                  with_label=True,
                                  metainfo=dict(classes=data['classes']),
@@ -260,15 +276,19 @@ def main(argv=None):
         threads=torch.get_num_threads(), **plan)
     result['gain_points'] = round(
         100 * (final['knn/top1'] - initial['knn/top1']), 1)
-    print(json.dumps(result))
-    print(f"\n| encoder | kNN top-1 | kNN top-5 |\n|---|---|---|\n"
-          f"| random init | {result['knn_top1_random_init']:.4f} | "
-          f"{result['knn_top5_random_init']:.4f} |\n"
-          f"| BYOL, {runner.epoch} epochs ({result['train_minutes']} min "
-          f"training) | {result['knn_top1_byol']:.4f} | "
-          f"{result['knn_top5_byol']:.4f} |\n"
-          f"BYOL - random init: {result['gain_points']:+.1f} points")
+    print_report(result, table(result, runner.epoch), args.out)
     return result
+
+
+def table(result: dict, epochs: int) -> str:
+    """Both encoders' kNN accuracies as a Markdown table."""
+    return (f"| encoder | kNN top-1 | kNN top-5 |\n|---|---|---|\n"
+            f"| random init | {result['knn_top1_random_init']:.4f} | "
+            f"{result['knn_top5_random_init']:.4f} |\n"
+            f"| BYOL, {epochs} epochs ({result['train_minutes']} min "
+            f"training) | {result['knn_top1_byol']:.4f} | "
+            f"{result['knn_top5_byol']:.4f} |\n"
+            f"BYOL - random init: {result['gain_points']:+.1f} points")
 
 
 if __name__ == '__main__':

@@ -13,6 +13,7 @@ import os.path as osp
 
 import mmpretrain
 from mmengine.config import Config
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 
 # registers ConvBackwardAsForwardHook (--backward-as-forward)
 import benchmarks.experiments.conv_backward_hook  # noqa: F401
@@ -133,9 +134,10 @@ def mmpretrain_config(args, byol: Config, max_iters: int,
     data = byol.train_dataloader
     opt = byol.optim_wrapper.optimizer
     exclude = dict(decay_mult=0, lars_exclude=True)
+    # MMEngine's own hooks only: mmbyol's (the EMA among them) stay behind,
+    # MMPretrain's BYOL updates its target inside the model
     default_hooks = {k: v for k, v in byol.default_hooks.items()
-                     if not v or not str(v.get('type', '')).startswith(
-                         'BYOL')}  # mmbyol's own; MMPretrain's EMA is inside
+                     if not v or MMENGINE_HOOKS.get(v.get('type')) is not None}
     cfg = Config(dict(
         default_scope='mmpretrain',
         model=dict(

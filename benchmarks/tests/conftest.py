@@ -1,4 +1,9 @@
 """The benchmarks' tests use the package tests' fixtures and helpers."""
+import io
+import tarfile
+
+from PIL import Image
+
 from tests.conftest import (REPO, cifar_folder, load_script,  # noqa: F401
                             one_thread, tiny_byol_cfg)
 
@@ -27,3 +32,19 @@ def tiny_jpeg_args(cifar_folder, batch_size: int = 8) -> list:
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False', *TINY_MODEL
     ]
+
+
+def small_archive(path, colours, names=None) -> None:
+    """A tar of 32 px one-colour JPEGs in class folders, as CIFAR-10's:
+    class ``i`` (``train/class<i>/``) holds the files ``names[i]`` (by
+    default one, ``<i>.jpg``) in colour ``colours[i]``."""
+    with tarfile.open(path, 'w:gz') as tar:
+        for i, colour in enumerate(colours):
+            for name in names[i] if names else [f'{i}.jpg']:
+                buf = io.BytesIO()
+                Image.new('RGB', (32, 32), colour).save(buf, format='JPEG',
+                                                        quality=95)
+                info = tarfile.TarInfo(f'train/class{i}/{name}')
+                info.size = buf.tell()
+                buf.seek(0)
+                tar.addfile(info, buf)

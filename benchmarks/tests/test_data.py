@@ -1,23 +1,13 @@
-"""tools/benchmark_data.py: three pipelines on the same images, JSON out."""
-import importlib.util
+"""benchmarks/data.py: three pipelines on the same images, JSON out."""
 import json
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_data', REPO / 'tools' / 'benchmark_data.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmarks import data
 
 
 def test_three_pipelines_on_the_same_images(tmp_path, capsys):
     out = tmp_path / 'data.json'
-    result = load_tool().main(['--num', '6', '--batch', '4', '--size', '32',
-                               '--out', str(out)])
+    result = data.main(['--num', '6', '--batch', '4', '--size', '32',
+                        '--out', str(out)])
     assert json.loads(out.read_text()) == result
     rows = {r['pipeline'].split(' ')[0]: r for r in result['pipelines']}
     assert set(rows) == {'mmbyol-cpu', 'mmbyol-batched', 'mmbyol-batched:',

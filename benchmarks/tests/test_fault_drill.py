@@ -1,15 +1,11 @@
 """The fault drill in a short form: one SIGKILL while a checkpoint is being
 written, ``--resume`` (auto), and the run ends bitwise where an
 undisturbed run ends."""
-from pathlib import Path
-from tests.conftest import load_script
-
-REPO = Path(__file__).resolve().parents[2]
+from benchmarks import fault_drill
 
 
 def test_fault_drill_short(tmp_path):
-    tool = load_script('tools/fault_drill.py')
-    result = tool.drill(tool.parse_args([
+    result = fault_drill.drill(fault_drill.parse_args([
         '--kills', '1', '--samples', '16', '--batch-size', '8', '--epochs',
         '2', '--num-workers', '0', '--work-dir', str(tmp_path)]))
     # the kill waits for a save; if the run outpaced the poll it finished

@@ -1,19 +1,18 @@
-"""tools/benchmark_layouts.py: per-stage layout timings, JSON out."""
+"""benchmarks/layouts.py: per-stage layout timings, JSON out."""
 import json
-from pathlib import Path
 
 import torch.nn as nn
 
-from mmbyol.models.layers import Conv2dBackwardAsForward
-from tests.conftest import load_script
-
-REPO = Path(__file__).resolve().parents[2]
+from benchmarks import layouts
+from benchmarks.experiments.conv_backward_as_forward import \
+    Conv2dBackwardAsForward
+from benchmarks.tests.conftest import DIGITS_CONFIG
 
 
 def test_times_every_conv_stage_in_both_layouts(tmp_path, capsys):
     out = tmp_path / 'layouts.json'
-    result = load_script('tools/benchmark_layouts.py').main([
-        str(REPO / 'configs/byol_demo_digits.py'), '--batch', '4',
+    result = layouts.main([
+        DIGITS_CONFIG, '--batch', '4',
         '--size', '32', '--repeats', '1', '--device', 'cpu',
         '--dtype', 'bfloat16', '--out', str(out)
     ])
@@ -53,7 +52,7 @@ def test_times_every_conv_stage_in_both_layouts(tmp_path, capsys):
 
 
 def test_variants_are_copies_in_their_layout_and_backward():
-    tool = load_script('tools/benchmark_layouts.py')
+    tool = layouts
     stage = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4))
     for key, (layout, bwd_as_fwd) in tool.VARIANTS.items():
         copy = tool.variant(stage, layout, bwd_as_fwd)

@@ -1,19 +1,15 @@
-"""tools/profile_step.py on a tiny model and real JPEGs."""
+"""benchmarks/profile_step.py on a tiny model and real JPEGs."""
 import json
-from pathlib import Path
 
-from tests.conftest import load_script
-from tests.tools.test_benchmark import tiny_jpeg_options
-
-REPO = Path(__file__).resolve().parents[2]
+from benchmarks import profile_step
+from benchmarks.tests.conftest import CIFAR_CONFIG, tiny_jpeg_args
 
 
 def test_times_every_op_of_a_step(cifar_folder, tmp_path, capsys):
     out = tmp_path / 'step.json'
-    load_script('tools/profile_step.py').main([
-        str(REPO / 'configs/byol_resnet18_cifar10.py'), '--channels-last',
-        '--steps', '1', '--out', str(out), '--cfg-options',
-        *tiny_jpeg_options(cifar_folder)
+    profile_step.main([
+        CIFAR_CONFIG, '--channels-last', '--steps', '1', '--out', str(out),
+        *tiny_jpeg_args(cifar_folder)
     ])
     result = json.loads(out.read_text())
     assert 'convolution forward' in capsys.readouterr().out
