@@ -34,8 +34,8 @@ def to_gray(x: torch.Tensor, convention: str = 'torchvision'
 
 
 def _mod6(k: torch.Tensor) -> torch.Tensor:
-    """``k mod 6`` as ``k - 6 floor(k / 6)``: 2.5x faster on a CPU here
-    than ``torch.remainder`` (same values; where rounding puts ``k`` at
+    """``k mod 6`` as ``k - 6 floor(k / 6)``, cheaper on a CPU than
+    ``torch.remainder`` (same values; where rounding puts ``k`` at
     6 instead of 0, the periodic ramp below gives the same colour)."""
     return k - 6 * torch.floor(k * (1 / 6))
 
@@ -44,11 +44,11 @@ def _hue6_max_delta(x: torch.Tensor):
     """Hue in sixths (``6 H``, in [-1, 5)), max and max - min of RGB
     ``(N, 3, H, W)``.
 
-    The sector of the max is picked arithmetically with 0/1 weights: on a
-    CPU ``torch.where`` ran about 20x slower per element than ``maximum``
-    here. The comparisons write their 0/1 straight into float tensors (a
-    bool result converted with ``.to`` took 4x as long). Grey pixels
-    (max = min) get hue 0.
+    The sector of the max is picked arithmetically with 0/1 weights,
+    because on a CPU ``torch.where`` costs far more per element than
+    ``maximum``. The comparisons write their 0/1 straight into float
+    tensors, which saves converting a bool result with ``.to``. Grey
+    pixels (max = min) get hue 0.
     """
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     maxc = torch.maximum(torch.maximum(r, g), b)

@@ -13,7 +13,7 @@ Three entry points: :func:`photometric_` (in place on [0, 1] floats, for
 :func:`apply_photometric`), :func:`photometric_uint8` (uint8 in and out,
 for the workers' ``BYOLViews``) and :func:`photometric_normalized` (0-255
 views in, normalised views out, for ``BYOLDataPreprocessor`` on a CPU). numba
-compiles them on first use (about 7 s, then cached in ``__pycache__``).
+compiles them on first use (seconds, then cached in ``__pycache__``).
 Without numba, or inside ``with use_cpu_kernels(False):``, the tensor ops
 run on the CPU too.
 """

@@ -4,17 +4,14 @@ glibc's ``malloc`` serves every block above 128 KiB-32 MiB with a fresh
 ``mmap`` and gives it back to the kernel on ``free``. A CPU training step
 allocates and frees gigabytes of activations and gradients, so every
 iteration page-faults all of them in again, and the kernel zeroes each page
-first. In the README's CPU benchmark (BYOL, ResNet_CIFAR-18, batch 256,
-bf16) mmbyol's iteration made 1.3 million minor page faults with glibc's
-default and about 2,400 with :func:`reuse_host_memory`, and ran at 69-71
-instead of 51 images/s.
+first.
 
 :func:`reuse_host_memory` tells glibc to serve large blocks from its heap
 (``M_MMAP_MAX = 0``; glibc still falls back to ``mmap`` when the heap cannot
 grow) and to keep freed memory at the top of the heap (``M_TRIM_THRESHOLD``
 2 GiB). The resident memory then stays at its peak instead of following
-each allocation (peak RSS 2,987 against 2,507 MB in that benchmark).
-Forked data-loader workers inherit the setting. Off glibc (macOS, Windows,
+each allocation. ``benchmarks/speed.py`` reports the page faults per
+iteration and the peak resident memory with and without it. Forked data-loader workers inherit the setting. Off glibc (macOS, Windows,
 musl) it does nothing.
 """
 import ctypes

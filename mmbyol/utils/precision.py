@@ -2,11 +2,9 @@
 
 bf16 autocast is only a speed-up where the device computes bf16 natively.
 On a CPU with plain AVX2 (e.g. AMD Zen 3) oneDNN and MKL have no fast bf16
-kernels: on such a 2-core CPU a bf16 1024 x 1024 matmul ran at
-0.9 GFLOP/s against 114 in fp32, and a channels-last 3x3 convolution at 15
-against 142 (``tools/benchmark.py`` measures the peaks of the machine it
-runs on). ``'auto'`` therefore means bf16 where it is native and fp32
-elsewhere.
+kernels and emulate them, far slower than fp32 (``benchmarks/speed.py``
+measures the bf16 and fp32 peaks of the machine it runs on). ``'auto'``
+therefore means bf16 where it is native and fp32 elsewhere.
 """
 import warnings
 from typing import Union
@@ -52,7 +50,7 @@ def autocast_dtype(dtype: Union[str, torch.dtype],
         warnings.warn(
             f'bf16 autocast on a {device_type} without native bf16 kernels '
             '(e.g. an x86 CPU with plain AVX2): bf16 convolutions and '
-            'matmuls are emulated there, 10-100x slower than fp32. Use '
+            'matmuls are emulated there, far slower than fp32. Use '
             'dtype="auto" (bf16 only where native) or "float32".',
             stacklevel=3)
     return dtype

@@ -23,7 +23,7 @@ class AutocastOptimWrapper(AmpOptimWrapper):
     ``torch.amp.GradScaler`` exactly as the parent does; ``float32`` turns
     autocast off (a switch in configs).  The default ``auto`` is bf16 where
     the device computes it natively and fp32 elsewhere: on a CPU with
-    plain AVX2, bf16 kernels are emulated and 10-100x slower than fp32
+    plain AVX2, bf16 kernels are emulated and far slower than fp32
     (:mod:`mmbyol.utils.precision`); an explicit ``bfloat16`` there warns.
 
     Parameters, gradients, optimizer state and BYOL's EMA stay fp32; mmbyol's
