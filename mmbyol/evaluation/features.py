@@ -1,7 +1,7 @@
 """Pooled encoder features of a labelled data set, sharded across ranks.
 
 Used by :class:`mmbyol.engine.hooks.KNNHook`, ``tools/knn_eval.py`` and
-``tools/benchmark_quality.py``: one implementation of "run the online
+``benchmarks/quality.py``: one implementation of "run the online
 encoder in eval mode over a data loader and gather the features".
 """
 from typing import Callable, Optional, Tuple
