@@ -1,11 +1,16 @@
 """kNN accuracy of a BYOL checkpoint's online encoder:
 ``python tools/knn_eval.py CONFIG CKPT`` prints JSON with top-1/top-5.
 
-The labelled sets come from the config: ``knn_bank``/``knn_query`` (dataset
-dicts) or the ``bank_dataloader``/``query_dataloader`` of a ``KNNHook`` in
-``custom_hooks``. CKPT is a BYOL checkpoint (``backbone.*`` is used, never
-``target_backbone.*``) or a file written by ``tools/extract_backbone.py``;
-``--random-init`` evaluates the untrained encoder instead.
+The model is built from CONFIG exactly as the Runner builds it (its
+top-level ``data_preprocessor`` included), so features are normalised as
+in training. The labelled sets come from ``--bank DIR --query DIR``
+(class-folder trees: the folder that holds an image is its class; images
+read as RGB, resized so the short side equals the training views' side,
+centre-cropped), or from the config: ``knn_bank``/``knn_query`` (dataset
+dicts) or the loaders of a ``KNNHook``. CKPT is a BYOL checkpoint
+(``backbone.*`` is used, never ``target_backbone.*``) or a file written by
+``tools/extract_backbone.py``; ``--random-init`` evaluates the untrained
+encoder instead.
 """
 import argparse
 import json
@@ -15,9 +20,11 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmbyol.evaluation import extract_features, knn_evaluate
-from mmbyol.registry import MODELS
 from mmbyol import register_all_modules
+from mmbyol.datasets import view_size
+from mmbyol.engine.runner import build_model
+from mmbyol.evaluation import extract_features, knn_evaluate
+from mmbyol.utils.errors import MMBYOLError
 from mmbyol.utils.export import (load_checkpoint_file, model_state_dict,
                                  online_backbone_state)
 
@@ -28,6 +35,10 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', nargs='?')
     parser.add_argument('--random-init', action='store_true',
                         help='evaluate the encoder as initialised')
+    parser.add_argument('--bank', metavar='DIR',
+                        help='labelled class-folder tree of the kNN bank')
+    parser.add_argument('--query', metavar='DIR',
+                        help='labelled class-folder tree of held-out images')
     parser.add_argument('--k', type=int, default=200)
     parser.add_argument('--temperature', type=float, default=0.1)
     parser.add_argument('--batch-size', type=int, default=256)
@@ -38,18 +49,39 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (not args.random_init):
         parser.error('give CKPT or --random-init (not both)')
+    if (args.bank is None) != (args.query is None):
+        parser.error('--bank and --query go together')
     return args
 
 
-def knn_sets(cfg: Config):
-    """``(bank, query)`` data-loader configs found in the config."""
+def folder_set(root: str, size: int) -> dict:
+    """A labelled class-folder tree with the evaluation pipeline."""
+    return dict(dataset=dict(
+        type='ImageFolderDataset', data_root=root, with_label=True,
+        pipeline=[
+            dict(type='LoadRGBImage'),
+            dict(type='ResizeEdge', scale=size, edge='short',
+                 backend='pillow'),
+            dict(type='CenterCrop', crop_size=size),
+            dict(type='PackInputs'),
+        ]))
+
+
+def knn_sets(cfg: Config, args):
+    """``(bank, query)`` data-loader configs."""
+    if args.bank is not None:
+        pipeline = cfg.get('train_dataloader', {}).get('dataset', {}).get(
+            'pipeline', [])
+        size = view_size(pipeline)
+        return folder_set(args.bank, size), folder_set(args.query, size)
     if cfg.get('knn_bank') and cfg.get('knn_query'):
         return dict(dataset=cfg.knn_bank), dict(dataset=cfg.knn_query)
     for hook in cfg.get('custom_hooks', []):
         if hook.get('type') == 'KNNHook':
             return hook['bank_dataloader'], hook['query_dataloader']
-    raise KeyError('the config names no kNN sets: add knn_bank/knn_query '
-                   'dataset dicts or a KNNHook to custom_hooks')
+    raise KeyError('the config names no kNN sets: give --bank DIR --query '
+                   'DIR, or add knn_bank/knn_query dataset dicts or a '
+                   'KNNHook to custom_hooks')
 
 
 def load_online_backbone(model, checkpoint: str) -> None:
@@ -76,18 +108,23 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     try:
-        bank_cfg, query_cfg = knn_sets(cfg)
+        bank_cfg, query_cfg = knn_sets(cfg, args)
+        model = build_model(cfg)
+        model.init_weights()
+        if not args.random_init:
+            load_online_backbone(model, args.checkpoint)
+        model.to(args.device)
+        loaders = [loader(c, args) for c in (bank_cfg, query_cfg)]
+        classes = [ld.dataset.metainfo.get('classes') for ld in loaders]
+        if None not in classes and tuple(classes[0]) != tuple(classes[1]):
+            sys.exit('error: the kNN bank and query sets have different '
+                     f'classes ({len(classes[0])} and {len(classes[1])})')
+        feats = [extract_features(model.backbone, model.data_preprocessor,
+                                  ld) for ld in loaders]
     except KeyError as err:
         sys.exit(f'error: {err.args[0]}')
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    if not args.random_init:
-        load_online_backbone(model, args.checkpoint)
-    model.to(args.device)
-    feats = [
-        extract_features(model.backbone, model.data_preprocessor,
-                         loader(c, args)) for c in (bank_cfg, query_cfg)
-    ]
+    except MMBYOLError as err:
+        sys.exit(f'error: {err}')
     (bank_x, bank_y), (query_x, query_y) = feats
     accs = knn_evaluate(bank_x, bank_y, query_x, query_y, k=args.k,
                         temperature=args.temperature)

@@ -1,6 +1,6 @@
 # As the 1% config, on SimCLR's 10percent.txt (about 128 images per class),
 # 20 epochs.
-_base_ = ['./byol-semi_resnet50_8xb32-nesterov-coslr-30e_in1k-1pct.py']
+_base_ = ['semi_resnet50_8xb32-coslr-30e_in1k-1pct.py']
 
 subset_file = 'meta/train_10pct.txt'
 epochs = 20

@@ -64,6 +64,9 @@ class LoadRGBImage(BaseTransform):
 
     Unlike MMCV's ``LoadImageFromFile`` (BGR, via OpenCV), the image is RGB,
     so the data preprocessor must not swap channels (``to_rgb=False``).
+    An item that already carries its RGB image in ``img`` and no path
+    (MMPretrain's ``CIFAR10``) passes through, so one pipeline serves files
+    and in-memory data sets.
     A truncated, corrupt or non-image file raises :class:`BadImageError`
     naming the file; the datasets in :mod:`mmbyol.datasets` turn that into a
     counted warning and a re-draw when ``skip_bad_images=True``.
@@ -72,7 +75,10 @@ class LoadRGBImage(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
-        img = read_rgb(results['img_path'])
+        if results.get('img_path') is None and 'img' in results:
+            img = results['img']
+        else:
+            img = read_rgb(results['img_path'])
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]

@@ -1,4 +1,4 @@
-from .build import build_runner
+from .build import build_model, build_runner
 from .checkpoint_hook import AtomicCheckpointHook
 from .ddp import GuardedDistributedDataParallel
 from .loops import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop
@@ -8,5 +8,6 @@ from .sampler import PerSampleSeeded, ResumableSampler
 __all__ = [
     'AtomicCheckpointHook', 'GuardedDistributedDataParallel',
     'ResumableEpochBasedTrainLoop', 'ResumableIterBasedTrainLoop',
-    'ReliableRunner', 'PerSampleSeeded', 'ResumableSampler', 'build_runner'
+    'ReliableRunner', 'PerSampleSeeded', 'ResumableSampler', 'build_model',
+    'build_runner'
 ]

@@ -35,6 +35,7 @@ from .checkpoint_files import (TEMPORARY_SUFFIX, checkpoints_by_progress,
 from .checkpoint_fit import CheckpointMismatchError, mismatches
 from .checkpoint_hook import AtomicCheckpointHook
 from .loops import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop
+from .num_classes import check_classes, dataset_classes, fill_num_classes
 from .rng_state import capture_rng_state
 from .sampler import PerSampleSeeded, ResumableSampler
 from .stop_signal import StopRequest
@@ -115,6 +116,14 @@ class ReliableRunner(Runner):
     _loaded_meta: dict = {}
     _resuming: bool = False
 
+    @classmethod
+    def from_cfg(cls, cfg):
+        """MMEngine's, with a classifier's ``num_classes=None`` taken from
+        its training data (:func:`~.num_classes.fill_num_classes`)."""
+        cfg = copy.deepcopy(cfg)
+        fill_num_classes(cfg)
+        return super().from_cfg(cfg)
+
     # ------------------------------------------------------------ building
     def setup_env(self, env_cfg: dict) -> None:
         env_cfg = copy.deepcopy(env_cfg)
@@ -176,6 +185,18 @@ class ReliableRunner(Runner):
             loop['type'] = _LOOPS.get(loop.get('type'), loop.get('type'))
         built = super().build_train_loop(loop)
         check_batch_size(built.dataloader, 'train_dataloader.batch_size')
+        check_classes(self._unwrapped(),
+                      dataset_classes(built.dataloader.dataset))
+        return built
+
+    def build_val_loop(self, loop):
+        built = super().build_val_loop(loop)
+        if built is not None and self._train_loop is not None and \
+                not isinstance(self._train_loop, dict):
+            check_classes(
+                self._unwrapped(),
+                dataset_classes(self._train_loop.dataloader.dataset),
+                dataset_classes(built.dataloader.dataset))
         return built
 
     @staticmethod
@@ -234,6 +255,10 @@ class ReliableRunner(Runner):
             ]
         return MODEL_WRAPPERS.build(cfg, default_args=default_args)
 
+    def _unwrapped(self):
+        return self.model.module if is_model_wrapper(
+            self.model) else self.model
+
     # ------------------------------------------------------------ training
     def train(self):
         """MMEngine's, with SIGTERM/SIGINT turned into a checkpoint and a
@@ -245,10 +270,6 @@ class ReliableRunner(Runner):
             self.stop_request.uninstall()
 
     # ---------------------------------------------------------- checkpoints
-    def _unwrapped(self):
-        return self.model.module if is_model_wrapper(
-            self.model) else self.model
-
     def _non_finite(self) -> List[str]:
         """Names of the model's floating-point tensors holding NaN/inf."""
         state = self._unwrapped().state_dict()
