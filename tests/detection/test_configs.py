@@ -17,6 +17,7 @@ from mmdet.datasets.transforms import PackDetInputs  # noqa: E402
 from mmdet.registry import MODELS as DET_MODELS  # noqa: E402
 from mmdet.utils import register_all_modules  # noqa: E402
 from mmengine.config import Config  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.hub import get_config  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 from mmpretrain.models import ResNet  # noqa: E402
@@ -168,7 +169,8 @@ def test_detector_starts_from_export(path, r50_export):
     cfg.model.backbone.init_cfg.checkpoint = exported
     if path == C4:
         cfg.model.roi_head.shared_head.init_cfg.checkpoint = exported
-    detector = DET_MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        detector = DET_MODELS.build(cfg.model)
     detector.init_weights()
     held = dict(detector.backbone.state_dict())
     if path == C4:
@@ -196,7 +198,8 @@ def test_detector_input_is_byol_input(path, tmp_path):
 
     packed = PackDetInputs()(
         LoadImageFromFile()(dict(img_path=str(tmp_path / 'red.png'))))
-    preprocessor = DET_MODELS.build(load(path).model.data_preprocessor)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        preprocessor = DET_MODELS.build(load(path).model.data_preprocessor)
     got = preprocessor(dict(inputs=[packed['inputs']],
                             data_samples=[packed['data_samples']]))['inputs']
     torch.testing.assert_close(got[0], expected)
