@@ -8,6 +8,7 @@ optimizer, hook and metric by name.  ``locations`` lists mmbyol's package
 falls back to it, so without the second entry ``ResNet`` would resolve to
 ``None``.
 """
+from mmengine import registry as mmengine_registry
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
 
@@ -50,11 +51,20 @@ _NODES = {
 }
 
 
+# Nodes that hang directly below MMEngine's root: MMEngine looks a scoped
+# name up among the root's children only, so MMPretrain's and MMEngine's
+# entry points (``RUNNERS.build(cfg)``) find ``'mmbyol.ReliableRunner'``.
+# MMPretrain registers no runner, so nothing is lost.
+_BELOW_ROOT = ('RUNNERS', )
+
+
 def _child(node: str) -> Registry:
     name, locations = _NODES[node]
+    parent = (mmengine_registry if node in _BELOW_ROOT else
+              mmpretrain_registry)
     return Registry(
         name,
-        parent=getattr(mmpretrain_registry, node),
+        parent=getattr(parent, node),
         scope='mmbyol',
         locations=locations)
 
