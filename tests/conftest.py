@@ -63,6 +63,51 @@ def cifar_folder(tmp_path_factory):
     return train
 
 
+@pytest.fixture(scope='session')
+def cifar_batches(cifar_folder, tmp_path_factory):
+    """The images of :func:`cifar_folder` in CIFAR-10's python format, the
+    files MMPretrain's ``CIFAR10`` reads from ``data_root``: five training
+    batches and a test batch (real images; 12 of each class for training,
+    8 for testing). Their checksums are not CIFAR-10's: use with
+    :func:`accept_cifar_checksums`."""
+    import pickle
+
+    import numpy as np
+    from PIL import Image
+    root = tmp_path_factory.mktemp('cifar10_batches')
+    folder = root / 'cifar-10-batches-py'
+    folder.mkdir()
+    classes = sorted(p.name for p in cifar_folder.iterdir())
+    splits = {'train': [], 'test': []}
+    for label, cls in enumerate(classes):
+        for i in range(20):
+            with Image.open(cifar_folder / cls / f'{i:04d}.jpg') as img:
+                pixels = np.asarray(img.convert('RGB'))
+            split = 'train' if i < 12 else 'test'
+            splits[split].append((pixels.transpose(2, 0, 1).reshape(-1),
+                                  label))
+
+    def write(name, items):
+        with open(folder / name, 'wb') as f:
+            pickle.dump(dict(data=np.stack([x for x, _ in items]),
+                             labels=[y for _, y in items]), f)
+
+    for b in range(5):
+        write(f'data_batch_{b + 1}', splits['train'][b::5])
+    write('test_batch', splits['test'])
+    with open(folder / 'batches.meta', 'wb') as f:
+        pickle.dump(dict(label_names=classes), f)
+    return root
+
+
+@pytest.fixture
+def accept_cifar_checksums(monkeypatch):
+    """MMPretrain's CIFAR10 checks the official files' md5: accept the
+    test batches of :func:`cifar_batches`."""
+    monkeypatch.setattr('mmpretrain.datasets.cifar.check_md5',
+                        lambda *args, **kwargs: True)
+
+
 def digits_runner_cfg(work_dir, max_iters=4, batch_size=16, **overrides):
     """A Runner config training a tiny BYOL on the bundled digits."""
     view = [dict(type='RandomResizedCrop', scale=16,

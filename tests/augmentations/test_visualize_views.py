@@ -6,14 +6,14 @@ from tests.conftest import load_script
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_visualize_views_writes_a_png(cifar_folder, tmp_path):
+def test_visualize_views_writes_a_png(cifar_batches, accept_cifar_checksums,
+                                      tmp_path):
     tool = load_script('tools/visualize_views.py')
     out = tmp_path / 'views.png'
     tool.main([
-        str(REPO / 'configs/byol_resnet18_cifar10.py'), '--out', str(out),
-        '--num', '3', '--draws', '1', '--cfg-options',
-        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
-        f'train_dataloader.dataset.data_prefix={cifar_folder.name}'
+        str(REPO / 'configs/byol_resnet18_1xb256-coslr-200e_cifar10.py'),
+        '--out', str(out), '--num', '3', '--draws', '1', '--cfg-options',
+        f'train_dataloader.dataset.data_root={cifar_batches}'
     ])
     with Image.open(out) as img:
         assert img.format == 'PNG' and img.width > 100 and img.height > 100

@@ -1,4 +1,5 @@
-"""A few real iterations of the CIFAR-10 recipe through tools/train.py."""
+"""A few real iterations of the CIFAR-10 recipe through tools/train.py: on
+MMPretrain's CIFAR10 data set, as shipped, and on a folder of images."""
 import copy
 import math
 from pathlib import Path
@@ -27,8 +28,25 @@ def distance(a, b):
                for k in a if k.endswith('weight'))
 
 
-def test_cifar10_config_trains_on_real_jpegs(cifar_folder, tmp_path,
-                                             monkeypatch):
+CIFAR_CONFIG = REPO / 'configs' / 'byol_resnet18_1xb256-coslr-200e_cifar10.py'
+
+
+def test_cifar10_config_trains_on_cifar10_batches(
+        cifar_batches, accept_cifar_checksums, tmp_path):
+    """The recipe as shipped: MMPretrain's CIFAR10 (RGB arrays) through
+    LoadRGBImage and BYOL's views."""
+    runner = load_train_tool().main([
+        str(CIFAR_CONFIG), '--work-dir', str(tmp_path), '--max-iters', '2',
+        '--cfg-options', f'train_dataloader.dataset.data_root={cifar_batches}',
+        'train_dataloader.batch_size=40', 'train_dataloader.num_workers=0'])
+    assert len(runner.train_dataloader.dataset) == 120
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    assert math.isfinite(loss) and 0 <= loss <= 8
+    assert (tmp_path / 'iter_2.pth').exists()
+
+
+def test_cifar10_config_trains_on_an_image_folder(cifar_folder, tmp_path,
+                                                  monkeypatch):
     train = load_train_tool()
     snapshot = Snapshot()
     original = train.build_runner
@@ -39,11 +57,16 @@ def test_cifar10_config_trains_on_real_jpegs(cifar_folder, tmp_path,
         return runner
 
     monkeypatch.setattr(train, 'build_runner', build_and_watch)
+    # a folder of images, as README's "your own images" shows
+    child = tmp_path / 'folder.py'
+    child.write_text(
+        f"_base_ = ['{CIFAR_CONFIG}']\n"
+        "train_dataloader = dict(dataset=dict(\n"
+        "    type='ImageFolderDataset', data_root='"
+        f"{cifar_folder.parent}', data_prefix='{cifar_folder.name}',\n"
+        "    pipeline={{_base_.train_pipeline}}, _delete_=True))\n")
     runner = train.main([
-        str(REPO / 'configs/byol_resnet18_cifar10.py'), '--work-dir',
-        str(tmp_path), '--cfg-options',
-        f'train_dataloader.dataset.data_root={cifar_folder.parent}',
-        f'train_dataloader.dataset.data_prefix={cifar_folder.name}',
+        str(child), '--work-dir', str(tmp_path), '--cfg-options',
         'train_dataloader.batch_size=50', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
