@@ -4,8 +4,8 @@ import tarfile
 
 from PIL import Image
 
-from tests.conftest import (REPO, cifar_folder, load_script,  # noqa: F401
-                            one_thread, tiny_byol_cfg)
+from tests.conftest import (REPO, cifar_folder, one_thread,  # noqa: F401
+                            tiny_byol_cfg)
 
 CIFAR_CONFIG = str(REPO / 'configs' /
                    'byol_resnet18_1xb256-coslr-200e_cifar10.py')

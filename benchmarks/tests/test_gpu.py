@@ -25,7 +25,7 @@ def run_script(*args, **knobs) -> subprocess.CompletedProcess:
 def test_run_writes_every_result_file(tmp_path):
     out, images = tmp_path / 'out', tmp_path / 'images'
     done = run_script('run', OUT=out, IMAGES=images,
-                      WHEELS=tmp_path / 'no_wheels', BATCH=8, WORKERS=1,
+                      WHEELS=tmp_path / 'no_wheels', BATCH=4, WORKERS=1,
                       ITERS=1, WARMUP=1, ROUNDS=1, NUM_IMAGES=16,
                       DATA_IMAGES=16, PEAK_SIZE=512)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -36,7 +36,7 @@ def test_run_writes_every_result_file(tmp_path):
 
     bench = json.loads((out / 'speed_gpu.json').read_text())
     assert bench['config'] == 'configs/byol_resnet50_8xb32.py'
-    assert bench['batch_size'] == 8
+    assert bench['batch_size'] == 4
     assert bench['cfg_options']['train_dataloader.dataset.data_root'] == str(
         images)
     settings = bench['mmbyol_settings']
