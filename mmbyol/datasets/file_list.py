@@ -44,6 +44,6 @@ class FileListDataset(ImageListBase):
                     info['gt_label'] = label
                 data_list.append(info)
         if not data_list:
-            raise DataNotFoundError(f'{type(self).__name__}: "{self.ann_file}" '
-                             'lists no images')
+            raise DataNotFoundError(
+                f'{type(self).__name__}: "{self.ann_file}" lists no images')
         return data_list

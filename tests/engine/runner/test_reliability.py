@@ -14,7 +14,7 @@ from mmpretrain.utils import get_ori_model
 
 from mmbyol import register_all_modules
 from mmbyol.engine.runner.checkpoint_fit import CheckpointMismatchError
-from mmbyol.engine.runner.reliable_runner import CheckpointSaveError
+from mmbyol.engine.runner.checkpoint_io import CheckpointSaveError
 from mmbyol.models.nonfinite_guard import NonFiniteLossError
 from mmbyol.registry import RUNNERS
 from mmbyol.utils import load_checkpoint_safely
