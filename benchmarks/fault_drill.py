@@ -7,8 +7,12 @@
    random moment of training, and a random moment from the start (imports,
    loading the checkpoint), each time restarting with ``--resume``;
 3. lets the last restart finish and checks that its final checkpoint holds
-   bitwise the same online and target weights, optimizer state and momentum
-   step as the reference.
+   bitwise the same online and target weights and buffers, optimizer state
+   and momentum step as the reference, all of them finite.
+
+Both runs also meet a NaN that arises inside the forward pass: at iteration
+``--nan-at`` the inputs are divided by zero (``benchmarks/drill_hooks.py``);
+the step must be skipped and leave no trace.
 
 The drill shrinks the config so each process lives seconds: a subset of
 the data, a checkpoint after every iteration, deterministic CPU kernels.
@@ -18,8 +22,9 @@ Example::
     python benchmarks/fault_drill.py --kills 20 --epochs 10
 
 prints a table and a JSON line
-``{"kills": 20, "kills_during_save": 7, "survived": 20, "identical": true,
-...}``; exit status 1 when the weights differ.
+``{"kills": 20, "kills_during_save": 7, "nan_steps_skipped": 1,
+"survived": 20, "identical": true, "finite": true, ...}``; exit status 1
+when the weights differ or are not finite.
 """
 import argparse
 import json
@@ -52,6 +57,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the kill schedule')
+    parser.add_argument('--nan-at', type=int, default=5,
+                        help='iteration (from 1) whose forward pass makes '
+                        'NaN in both runs; 0: none')
     parser.add_argument('--timeout', type=float, default=600,
                         help='seconds allowed for one training process')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -74,6 +82,11 @@ def write_config(args) -> str:
         'default_hooks.logger': dict(type='LoggerHook', interval=1),
         'randomness': dict(seed=0, deterministic=True),
     })
+    if args.nan_at:
+        cfg.custom_imports = dict(imports=['benchmarks.drill_hooks'],
+                                  allow_failed_imports=False)
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='ZeroStdAtHook', at=args.nan_at - 1)]
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     os.makedirs(args.work_dir, exist_ok=True)
@@ -83,7 +96,8 @@ def write_config(args) -> str:
 
 
 def start(config: str, work_dir: str, log) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
+    env = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='',
+               PYTHONPATH=REPO)
     return subprocess.Popen(
         [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
          '--work-dir', work_dir, '--resume'],
@@ -135,10 +149,13 @@ def compare(ref_path: str, run_path: str) -> dict:
         torch.equal(ref_opt[i][k], run_opt[i][k])
         for i in ref_opt for k in ref_opt[i]
         if isinstance(ref_opt[i][k], torch.Tensor))
+    finite = all(torch.isfinite(v).all() for v in run['state_dict'].values()
+                 if v.is_floating_point())
     return dict(identical_weights=bool(weights),
                 identical_optimizer=bool(optimizer),
                 same_momentum_step=ref['byol_momentum'] ==
                 run['byol_momentum'],
+                finite=bool(finite),
                 iteration=run['meta']['iter'])
 
 
@@ -152,17 +169,19 @@ def drill(args) -> dict:
         for old in glob(osp.join(d, '*.pth*')) + glob(
                 osp.join(d, 'last_checkpoint*')):
             os.remove(old)
+    ref_log = open(osp.join(args.work_dir, 'reference.log'), 'w')
     log = open(osp.join(args.work_dir, 'drill.log'), 'w')
 
     t0 = time.time()
-    ref = start(config, ref_dir, log)
+    ref = start(config, ref_dir, ref_log)
     startup = None  # seconds to the first checkpoint
     while ref.poll() is None and time.time() - t0 < args.timeout:
         if startup is None and glob(osp.join(ref_dir, 'iter_*.pth')):
             startup = time.time() - t0
         time.sleep(0.01)
     if ref.wait(args.timeout) != 0:
-        raise RuntimeError(f'reference run failed, see {log.name}')
+        raise RuntimeError(f'reference run failed, see {ref_log.name}')
+    ref_log.close()
     ref_seconds = time.time() - t0
     startup = startup or ref_seconds / 2
     train_seconds = ref_seconds - startup
@@ -190,7 +209,7 @@ def drill(args) -> dict:
             if (mode == 'save' and saving) or time.time() > deadline:
                 hit_save = saving
                 break
-            time.sleep(0.002)
+            time.sleep(0.001)
         if proc.poll() is not None:
             finished_early += 1  # training ended before the kill
             if proc.returncode != 0:
@@ -204,8 +223,11 @@ def drill(args) -> dict:
         raise RuntimeError(f'final resumed run failed, see {log.name}')
     log.close()
     with open(log.name) as f:
-        skipped = f.read().count('--resume auto: skipping')
+        skipped = f.read().count('--resume: skipping')
+    with open(ref_log.name) as f:
+        nan_skipped = f.read().count('non-finite loss')
     result = dict(kills=kills, kills_during_save=during_save,
+                  nan_steps_skipped=nan_skipped,
                   survived=kills, finished_before_kill=finished_early,
                   unreadable_checkpoints_skipped=skipped,
                   reference_seconds=round(ref_seconds, 1))
@@ -214,7 +236,7 @@ def drill(args) -> dict:
     result['identical'] = (result['identical_weights']
                            and result['identical_optimizer']
                            and result['same_momentum_step'])
-    if not result['identical']:
+    if not (result['identical'] and result['finite']):
         result['survived'] = 0
     return result
 
@@ -225,7 +247,7 @@ def main(argv=None) -> int:
     width = max(len(k) for k in result)
     print('\n'.join(f'{k:<{width}}  {v}' for k, v in result.items()))
     print(json.dumps(result))
-    return 0 if result['identical'] else 1
+    return 0 if result['identical'] and result['finite'] else 1
 
 
 if __name__ == '__main__':
