@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 
+from mmbyol.utils.errors import MMBYOLError
 from mmbyol.utils.export import FORMATS, export_backbone
 
 
@@ -31,7 +32,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         info = export_backbone(args.checkpoint, args.out, args.format)
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, MMBYOLError) as err:
         sys.exit(f'error: {err}')
     print(json.dumps(info))
     print(f"wrote {info['out']}: online encoder, {info['num_tensors']} "

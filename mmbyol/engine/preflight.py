@@ -150,7 +150,9 @@ def _walk(value, key: str, node: str, scope: Optional[str]) -> None:
         return
     if 'type' in value:
         cls = _resolve(node, f'{key}.type', value['type'], scope)
-        if node in _ARGUMENT_CHECKED:
+        # `norm_cfg`, `act_cfg`, ...: layer specs whose builders take keys
+        # of their own (e.g. `requires_grad`), not constructor arguments
+        if node in _ARGUMENT_CHECKED and not key.endswith('_cfg'):
             _check_arguments(cls, key, value)
     for sub_key, sub in value.items():
         if sub_key in ('init_cfg', 'batch_augments', 'type'):
@@ -310,8 +312,12 @@ def check_batch_size(dataloader, key: str) -> None:
 
 def check_config(cfg: Config) -> None:
     """All pre-training checks; raises :class:`ConfigError` with a one-line
-    message naming the config key."""
+    message naming the config key. A config of another library's scope
+    (MMDetection's) gets the checks of its numbers only: its components
+    follow that library's conventions."""
     check_numbers(cfg)
+    if cfg.get('default_scope', 'mmbyol') != 'mmbyol':
+        return
     check_type_names(cfg)
     check_momentum_hooks(cfg)
     check_data_root(cfg)

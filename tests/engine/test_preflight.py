@@ -37,6 +37,9 @@ def _error(cfg) -> str:
 
 def test_good_config_passes():
     check_config(_demo())
+    # a layer spec's own keys are not constructor arguments
+    check_config(_demo(**{'model.backbone.norm_cfg': dict(
+        type='SyncBN', requires_grad=True)}))
 
 
 @pytest.mark.parametrize('options, expected', [

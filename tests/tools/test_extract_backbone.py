@@ -150,3 +150,13 @@ def test_convert_refuses_what_cannot_load():
     with pytest.raises(ValueError, match='format'):
         convert_backbone(deep, 'onnx')
     assert list(convert_backbone(deep, 'mmpretrain')) == ['stem.0.weight']
+
+
+def test_a_missing_or_unreadable_checkpoint_is_one_line(tmp_path):
+    tool = load_script('tools/extract_backbone.py')
+    for path, expected in ((tmp_path / 'none.pth', 'does not exist'),
+                           (tmp_path, 'is a directory')):
+        with pytest.raises(SystemExit) as info:
+            tool.main([str(path), str(tmp_path / 'out.pth')])
+        assert str(info.value).startswith('error: ')
+        assert expected in str(info.value)

@@ -12,9 +12,10 @@ class BYOLHealthHook(Hook):
     r"""Watches BYOL for collapse once per logging interval.
 
     :class:`BYOL` reports ``proj_std`` (mean per-dimension std of the
-    l2-normalised online projections, :func:`mmbyol.evaluation.
-    projection_std`: 0 when collapsed, about :math:`1/\sqrt{d}` when
-    healthy, 0.0625 for the paper's :math:`d = 256`) and ``pred_target_cos``
+    l2-normalised online projections,
+    :func:`mmbyol.functional.projection_std`: 0 when collapsed, about
+    :math:`1/\sqrt{d}` when healthy, 0.0625 for the paper's
+    :math:`d = 256`) and ``pred_target_cos``
     in its loss dict; MMEngine keeps them in the message hub as
     ``train/proj_std`` etc., next to ``train/tau``
     (:class:`BYOLMomentumHook`) and ``train/lr``.
