@@ -56,13 +56,14 @@ def nvcc():
 cuda = os.environ.get("FORCE_CUDA") == "1" or (
     torch.cuda.is_available() and nvcc())
 print("cuda" if cuda else "cpu")')
-key=torch$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')-$device
+torch=$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')
+key=torch$torch-$device
 WHEELS="$CACHE/mmcv-$MMCV_VERSION-$key"
 wheel=$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
 if [ -z "$wheel" ]; then
     build=$(mktemp -d)
     trap 'rm -rf "$build"' EXIT
-    log "compiling mmcv $MMCV_VERSION with ops ($key); about 12 minutes on 2 CPU cores"
+    log "compiling mmcv $MMCV_VERSION with ops ($key): 15 minutes or so"
     "$PY" -m pip download -q --no-deps --no-binary :all: \
         --no-build-isolation "mmcv==$MMCV_VERSION" -d "$build"
     tar xzf "$build/mmcv-$MMCV_VERSION.tar.gz" -C "$build"

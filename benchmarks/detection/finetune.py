@@ -40,9 +40,8 @@ import cifar_coco  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 BYOL_CONFIG = REPO / 'configs' / 'byol_resnet50_8xb32-coslr-300e_in1k.py'
 DET_CONFIGS = {
-    'fpn': REPO / 'configs' / 'benchmarks' / 'mask-rcnn_r50-fpn_8xb2-1x_coco.py',
-    'c4': REPO / 'configs' / 'benchmarks' / 'mask-rcnn_r50-c4_8xb2-1x_coco.py',
-}
+    arch: REPO / 'configs' / 'benchmarks' /
+    f'mask-rcnn_r50-{arch}_8xb2-1x_coco.py' for arch in ('fpn', 'c4')}
 
 
 class InitCheckHook(Hook):
@@ -96,9 +95,9 @@ def pretrain_byol(work, folder, size, batch, epochs):
 
 
 def export_backbone(checkpoint, out):
-    subprocess.run([sys.executable, str(REPO / 'tools' / 'extract_backbone.py'),
-                    str(checkpoint), str(out), '--format', 'mmdet'],
-                   check=True, cwd=REPO)
+    tool = REPO / 'tools' / 'extract_backbone.py'
+    subprocess.run([sys.executable, str(tool), str(checkpoint), str(out),
+                    '--format', 'mmdet'], check=True, cwd=REPO)
     return out
 
 
@@ -198,7 +197,9 @@ def provenance(argv):
     return dict(
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec='seconds'),
-        commit=git('rev-parse', '--short', 'HEAD'),
+        commit=git('rev-parse', '--short', 'HEAD') + (
+            ' + uncommitted changes'
+            if git('status', '--porcelain', '--untracked-files=no') else ''),
         machine=f'{cpu}, {os.cpu_count()} cores, '
                 f'{torch.get_num_threads()} torch threads',
         command='python benchmarks/detection/finetune.py ' + ' '.join(argv),

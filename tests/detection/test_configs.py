@@ -21,7 +21,7 @@ from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.hub import get_config  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 from mmpretrain.models import ResNet  # noqa: E402
-from mmpretrain.models.backbones.resnet import Bottleneck, ResLayer  # noqa: E402,E501
+from mmpretrain.models.backbones import resnet  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mmbyol.datasets.transforms import LoadRGBImage  # noqa: E402
@@ -120,8 +120,9 @@ def test_mmdet_c4_backbone_and_shared_head_load_export(r50_export):
         cfg.model.backbone.init_cfg.checkpoint
     # mmdet's shared head holds the stage as attribute `layer4`
     head = nn.Module()
-    head.layer4 = ResLayer(Bottleneck, 3, 1024, 2048, stride=head_cfg.stride,
-                           style=head_cfg.style, norm_cfg=dict(type='BN'))
+    head.layer4 = resnet.ResLayer(
+        resnet.Bottleneck, 3, 1024, 2048, stride=head_cfg.stride,
+        style=head_cfg.style, norm_cfg=dict(type='BN'))
     rest = head.load_state_dict(
         torch.load(exported, weights_only=True)['state_dict'], strict=False)
     assert not rest.missing_keys
