@@ -18,7 +18,8 @@
 # (cores - 2), ITERS (5), WARMUP (3), ROUNDS (3), NUM_IMAGES (4096),
 # DATA_IMAGES (images timed by data.py, 512), PEAK_SIZE (side of the peak
 # matmul, speed.py's default), PYTHON, WHEELS (the wheel folder, .whl),
-# IMAGES (where the JPEGs go, data/gpu_benchmark).
+# IMAGES (where the JPEGs go, data/gpu_benchmark), CFG_OPTIONS (further
+# KEY=VALUE overrides of the config, space-separated).
 # benchmarks/tests/test_gpu.py runs it on the CPU with tiny knobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,7 +69,8 @@ run)
         train_dataloader.num_workers="$workers" \
         train_dataloader.dataset.data_root="$IMAGES" \
         train_dataloader.dataset.data_prefix=train \
-        env_cfg.cudnn_benchmark=True 2>&1 | tee "$OUT/speed_gpu.txt"
+        env_cfg.cudnn_benchmark=True ${CFG_OPTIONS:-} \
+        2>&1 | tee "$OUT/speed_gpu.txt"
     device=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
     $PY benchmarks/data.py --device "$device" --images "$IMAGES/train" \
         --num "${DATA_IMAGES:-512}" --batch "${BATCH:-256}" \

@@ -2,8 +2,9 @@
 
 GPU time is scarce, so the script must work the first time it runs there.
 Here it runs on the CPU with tiny knobs: the same config, flags and
-``--cfg-options`` as on the GPU, the same files under ``$OUT``. It checks
-the script's glue, not its GPU path.
+``--cfg-options`` as on the GPU, plus a ResNet-18 at 64 px in place of the
+ResNet-50 at 224 (``CFG_OPTIONS``), the same files under ``$OUT``. It
+checks the script's glue, not its GPU path.
 """
 import json
 import os
@@ -27,7 +28,10 @@ def test_run_writes_every_result_file(tmp_path):
     done = run_script('run', OUT=out, IMAGES=images,
                       WHEELS=tmp_path / 'no_wheels', BATCH=4, WORKERS=1,
                       ITERS=1, WARMUP=1, ROUNDS=1, NUM_IMAGES=16,
-                      DATA_IMAGES=16, PEAK_SIZE=512)
+                      DATA_IMAGES=16, PEAK_SIZE=512,
+                      CFG_OPTIONS='model.backbone.depth=18 '
+                      'model.neck.in_channels=512 '
+                      'train_dataloader.dataset.pipeline.1.size=64')
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == [
         'data_gpu.json', 'data_gpu.txt', 'nvidia-smi.txt', 'speed_gpu.json',
@@ -37,6 +41,7 @@ def test_run_writes_every_result_file(tmp_path):
     bench = json.loads((out / 'speed_gpu.json').read_text())
     assert bench['config'] == 'configs/byol_resnet50_8xb32.py'
     assert bench['batch_size'] == 4
+    assert bench['cfg_options']['model.backbone.depth'] == 18
     assert bench['cfg_options']['train_dataloader.dataset.data_root'] == str(
         images)
     settings = bench['mmbyol_settings']
