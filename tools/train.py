@@ -10,6 +10,7 @@ import os
 import os.path as osp
 import sys
 
+import torch.distributed as dist
 from mmengine.config import Config, DictAction
 
 from mmbyol import register_all_modules
@@ -113,6 +114,8 @@ def main(argv=None):
         if args.debug:
             raise
         sys.exit(f'error: {one_line(err)}')
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()  # before exit, as PyTorch asks
     return runner
 
 

@@ -7,8 +7,7 @@ from typing import Optional
 import torch
 from mmengine.dataset import DefaultSampler
 from mmengine.device import get_device
-from mmengine.dist import is_distributed
-from mmengine.dist import is_main_process
+from mmengine.dist import barrier, is_distributed, is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import convert_sync_batchnorm, is_model_wrapper
@@ -248,9 +247,13 @@ class ReliableRunner(CheckpointIO, Runner):
     # ------------------------------------------------------------ training
     def train(self):
         """MMEngine's, with SIGTERM/SIGINT turned into a checkpoint and a
-        clean stop after the current iteration."""
+        clean stop after the current iteration. Ranks return together,
+        once rank 0 has written the last checkpoint: a rank that exits
+        while a peer still writes can abort in the gloo backend."""
         self.stop_request.install()
         try:
-            return super().train()
+            model = super().train()
         finally:
             self.stop_request.uninstall()
+        barrier()
+        return model
