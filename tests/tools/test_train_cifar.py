@@ -38,7 +38,7 @@ def test_cifar10_config_trains_on_cifar10_batches(
     runner = load_train_tool().main([
         str(CIFAR_CONFIG), '--work-dir', str(tmp_path), '--max-iters', '2',
         '--cfg-options', f'train_dataloader.dataset.data_root={cifar_batches}',
-        'train_dataloader.batch_size=40', 'train_dataloader.num_workers=0'])
+        'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0'])
     assert len(runner.train_dataloader.dataset) == 120
     loss = runner.message_hub.get_scalar('train/loss').current()
     assert math.isfinite(loss) and 0 <= loss <= 8
@@ -67,12 +67,13 @@ def test_cifar10_config_trains_on_an_image_folder(cifar_folder, tmp_path,
         "    pipeline={{_base_.train_pipeline}}, _delete_=True))\n")
     runner = train.main([
         str(child), '--work-dir', str(tmp_path), '--cfg-options',
-        'train_dataloader.batch_size=50', 'train_dataloader.num_workers=0',
+        'train_dataloader.dataset.indices=48',
+        'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
     ])
     model = runner.model
-    assert runner.iter == 4  # 200 images / 50
+    assert runner.iter == 3  # 48 of the images / 16
     loss = runner.message_hub.get_scalar('train/loss').current()
     assert math.isfinite(loss) and 0 <= loss <= 8
     for p in model.state_dict().values():
