@@ -1,11 +1,13 @@
-"""``tools/dist_train.sh CONFIG 2`` on the CPU: gloo, sharded data, and
-both ranks end with identical online and target weights."""
+"""``tools/dist_train.sh CONFIG 2`` on the CPU: gloo, sharded data, both
+ranks end with identical online and target weights, and a NaN on one rank
+skips the step on both."""
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from tests.engine.runner._tiny import tiny_cfg
@@ -43,16 +45,30 @@ def _same_weights_on_both_ranks(ranks) -> None:
             name
 
 
-def test_two_gloo_ranks_stay_identical(tmp_path):
+@pytest.fixture(scope='module')
+def two_ranks(tmp_path_factory):
+    """One 2-rank run (4 iterations of 4 samples, 24 samples) shared by the
+    tests below: SyncBN asked for without CUDA, and rank 1's forward pass
+    makes NaN at iteration 3 (1-based)."""
+    tmp_path = tmp_path_factory.mktemp('two_ranks')
     cfg = tiny_cfg(tmp_path, loop='iter', max_iters=4, batch_size=4,
                    samples=24, ckpt_interval=4)
     cfg.sync_bn = 'torch'  # must fall back cleanly without CUDA
-    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RankDumpHook')]
+    cfg.model.data_preprocessor = dict(
+        type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3)
+    cfg.log_level = 'INFO'
+    cfg.custom_hooks = cfg.custom_hooks + [
+        dict(type='RankDumpHook'),
+        dict(type='ZeroStdOnRankHook', rank=1, at=2)]
     log = _two_ranks(tmp_path, cfg)
-    assert "sync_bn='torch' ignored" in log
-
     ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True)
              for r in (0, 1)]
+    return tmp_path, log, ranks
+
+
+def test_two_gloo_ranks_stay_identical(two_ranks):
+    tmp_path, log, ranks = two_ranks
+    assert "sync_bn='torch' ignored" in log
     assert ranks[0]['wrapper'] == 'GuardedDistributedDataParallel'
     _same_weights_on_both_ranks(ranks)
     # DistributedSampler-style sharding: each epoch (3 iterations of 4) the
@@ -64,20 +80,12 @@ def test_two_gloo_ranks_stay_identical(tmp_path):
     assert (tmp_path / 'iter_4.pth').exists()  # rank 0 saved
 
 
-def test_a_nan_on_one_rank_skips_the_step_on_both(tmp_path):
-    """Rank 1's forward pass makes NaN at iteration 3 (1-based); both ranks
-    skip that step, and on both every weight and buffer (BatchNorm
-    statistics of the online and target networks) is as it was before it;
-    the log names the rank and its value, not a finite loss."""
-    cfg = tiny_cfg(tmp_path, loop='iter', max_iters=4, batch_size=4,
-                   samples=24, ckpt_interval=4)
-    cfg.model.data_preprocessor = dict(
-        type='SelfSupDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3)
-    cfg.log_level = 'INFO'
-    cfg.custom_hooks = cfg.custom_hooks + [
-        dict(type='RankDumpHook'),
-        dict(type='ZeroStdOnRankHook', rank=1, at=2)]
-    log = _two_ranks(tmp_path, cfg)
+def test_a_nan_on_one_rank_skips_the_step_on_both(two_ranks):
+    """Both ranks skip the step where rank 1 met NaN, and on both every
+    weight and buffer (BatchNorm statistics of the online and target
+    networks) is as it was before it; the log names the rank and its value,
+    not a finite loss."""
+    tmp_path, log, ranks = two_ranks
     assert 'non-finite loss (rank 1: nan) at iteration 3: step skipped on ' \
         'every rank' in log
     for rank in (0, 1):
@@ -87,9 +95,6 @@ def test_a_nan_on_one_rank_skips_the_step_on_both(tmp_path):
                    for k in states['before'])
         for key, value in states['before'].items():
             assert torch.equal(value, states['after'][key]), (rank, key)
-    ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True)
-             for r in (0, 1)]
-    _same_weights_on_both_ranks(ranks)
     for state in (r['state'] for r in ranks):
         assert all(torch.isfinite(v).all() for v in state.values()
                    if v.is_floating_point())
