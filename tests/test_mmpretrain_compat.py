@@ -54,7 +54,7 @@ def test_mmpretrains_byol_recipe_trains_on_mmbyols_components(
         updates.append(tau), real_update(self, tau)))
     runner = load_script('tools/train.py').main([
         str(tmp_path / 'recipe.py'), '--work-dir', str(tmp_path / 'work'),
-        '--max-iters', '2', '--cfg-options', 'train_dataloader.batch_size=4',
+        '--max-iters', '2', '--cfg-options', 'train_dataloader.batch_size=2',
         'train_dataloader.num_workers=0'])
     model = runner.model
     assert type(model) is BYOL and type(model.head) is LatentPredictHead
