@@ -23,7 +23,7 @@ from mmbyol.engine.preflight import check_batch_size
 from mmbyol.registry import MODEL_WRAPPERS, RUNNERS
 from mmbyol.utils.errors import ConfigError
 from mmbyol.utils.host_memory import reuse_host_memory
-from .checkpoint_files import (remove_temporaries)
+from .checkpoint_files import remove_temporaries
 from .checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_io import CheckpointIO
 from .loops import ResumableEpochBasedTrainLoop, ResumableIterBasedTrainLoop
